@@ -1,0 +1,13 @@
+"""Key spelling shared by configuration and datasets: camelCase / PascalCase to snake_case."""
+
+from __future__ import annotations
+
+import re
+
+_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def to_snake(key: str) -> str:
+    """``BaselineModelId`` → ``baseline_model_id``; ``MaxP95LatencyRegressionPercent`` →
+    ``max_p95_latency_regression_percent``; snake_case passes through unchanged."""
+    return _BOUNDARY.sub("_", key).lower()

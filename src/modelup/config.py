@@ -1,0 +1,246 @@
+"""Configuration: defaults < file (TOML, or the C# harness's appsettings.json) < ``MODELUP_``
+environment < command-line flags.
+
+``modelup.toml`` uses the seed's sections in snake_case; an ``appsettings.json`` is read as-is,
+its PascalCase keys converted. Environment variables use ``__`` for nesting
+(``MODELUP_LLM__CANDIDATE_MODEL_ID=qwen3:8b``). Unknown keys and bad values are a ``ConfigError``
+naming the key. Relative paths in a file are relative to that file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from modelup._naming import to_snake
+from modelup.errors import ConfigError
+
+ENV_PREFIX = "MODELUP_"
+DEFAULT_CONFIG_FILE = "modelup.toml"
+_PATH_KEYS = (("experiment", "dataset_path"), ("experiment", "report_directory"))
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class ExperimentSettings(_Section):
+    """What to run and where to put the evidence."""
+
+    use_mock_client: bool = False
+    """True: simulated models, no network. False: the live OpenAI-compatible endpoint."""
+    mode: Literal["compare", "shadow"] = "compare"
+    """``shadow`` keeps the baseline authoritative while the candidate is scored offline."""
+    dataset_path: Path | None = None
+    report_directory: Path = Path("reports")
+    workflow: str = "support-ops"
+    concurrency: int = Field(4, ge=1, le=1024)
+    """Calls in flight per model."""
+
+
+class LlmSettings(_Section):
+    """The OpenAI-compatible endpoint and the two models compared on it."""
+
+    base_url: str = "http://localhost:11434/v1"
+    api_key: SecretStr | None = None
+    api_key_env: str | None = None
+    """Name of an environment variable holding the API key; wins over ``api_key``."""
+    baseline_model_id: str = Field("gpt-oss:20b", min_length=1)
+    candidate_model_id: str = Field("qwen3:8b", min_length=1)
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_tokens: int | None = Field(None, ge=1)
+    seed: int | None = None
+    connect_timeout_s: float = Field(10.0, gt=0)
+    read_timeout_s: float = Field(120.0, gt=0)
+    max_attempts: int = Field(4, ge=1, le=20)
+
+
+class PromotionSettings(_Section):
+    """The seed's promotion thresholds; rates are fractions (0.05 = five points)."""
+
+    max_pass_rate_regression: float = Field(0.0, ge=0, le=1)
+    max_structured_output_regression: float = Field(0.0, ge=0, le=1)
+    max_safety_regression: float = Field(0.0, ge=0, le=1)
+    max_p95_latency_regression_percent: float = Field(35.0, ge=0)
+    min_quality_score_improvement: float = Field(0.01, ge=-1, le=1)
+
+
+class MockSettings(_Section):
+    """Simulated models: which behaviour profile each role uses, and custom profiles."""
+
+    baseline_profile: str = "steady"
+    candidate_profile: str = "drifting"
+    seed: int = 0
+    profiles: dict[str, dict[str, Any]] = {}
+    """Extra or overriding profiles, keyed by name; keys are the workflow simulator's."""
+
+
+_file_data: ContextVar[Mapping[str, Any]] = ContextVar("modelup_config_file_data", default={})
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The configuration file, already read and normalised by ``load_settings``."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ returns the whole mapping at once
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_file_data.get())
+
+
+class Settings(BaseSettings):
+    """All of modelup's configuration, one section per concern."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        case_sensitive=False,
+    )
+
+    experiment: ExperimentSettings = ExperimentSettings()
+    llm: LlmSettings = LlmSettings()
+    promotion: PromotionSettings = PromotionSettings()
+    mock: MockSettings = MockSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Highest precedence first: flags (passed as init values), environment, file.
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+    def api_key(self) -> str | None:
+        """The API key itself: from the variable named by ``api_key_env``, else ``api_key``."""
+        if self.llm.api_key_env:
+            value = os.environ.get(self.llm.api_key_env)
+            if value is None:
+                raise ConfigError(
+                    f"llm.api_key_env: environment variable {self.llm.api_key_env} is not set"
+                )
+            return value
+        return self.llm.api_key.get_secret_value() if self.llm.api_key else None
+
+    def redacted(self) -> dict[str, Any]:
+        """The configuration as saved in reports: JSON-safe, secrets replaced."""
+        data = self.model_dump(mode="json")
+        if data["llm"]["api_key"] is not None:
+            data["llm"]["api_key"] = "***"
+        return data
+
+
+def find_config_file(explicit: Path | None, cwd: Path | None = None) -> Path | None:
+    """``--config`` if given (it must exist), else ``./modelup.toml`` if present."""
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"{explicit}: configuration file not found")
+        return explicit
+    default = (cwd or Path.cwd()) / DEFAULT_CONFIG_FILE
+    return default if default.is_file() else None
+
+
+def load_settings(
+    config_file: Path | None = None, flags: Mapping[str, Mapping[str, Any]] | None = None
+) -> Settings:
+    """Merge defaults, ``config_file``, the ``MODELUP_`` environment and ``flags`` (nested by
+    section; a flag left at ``None`` was not given and overrides nothing)."""
+    file_data = read_config_file(config_file) if config_file is not None else {}
+    _reject_unknown_environment(os.environ)
+    token = _file_data.set(file_data)
+    try:
+        return Settings(**_clean(flags))
+    except ValidationError as exc:
+        source = "configuration (file, MODELUP_ environment or flags)"
+        raise ConfigError(_describe(exc, source)) from None
+    finally:
+        _file_data.reset(token)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """Read a TOML or JSON configuration file, normalise its keys, and validate it alone so
+    that an unknown key or bad value is reported against the file."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read configuration: {exc.strerror or exc}") from exc
+    try:
+        data: Any = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the configuration must be an object of sections")
+    data = _snake_keys(data)
+    for section, key in _PATH_KEYS:
+        value = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
+        if isinstance(value, str) and not Path(value).is_absolute():
+            data[section][key] = str((path.parent / value).resolve())
+    try:
+        Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, str(path))) from None
+    return data
+
+
+def _snake_keys(value: Any, depth: int = 0) -> Any:
+    # Section and setting names are normalised; the contents of free-form maps (mock profiles)
+    # are normalised too, which is harmless because their keys are snake_case already.
+    if isinstance(value, dict):
+        return {to_snake(str(k)): _snake_keys(v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def _reject_unknown_environment(environ: Mapping[str, str]) -> None:
+    for name in environ:
+        if not name.upper().startswith(ENV_PREFIX):
+            continue
+        parts = name[len(ENV_PREFIX) :].lower().split("__")
+        if not _known_path(Settings, parts):
+            raise ConfigError(f"environment variable {name} does not name a setting")
+
+
+def _known_path(model: type[BaseModel], parts: list[str]) -> bool:
+    if not parts or parts[0] not in model.model_fields:
+        return False
+    annotation = model.model_fields[parts[0]].annotation
+    if len(parts) == 1:
+        return True
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _known_path(annotation, parts[1:])
+    return annotation is not None and getattr(annotation, "__origin__", None) is dict
+
+
+def _clean(flags: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    """Flags the user did not give are ``None`` and must not override lower sources."""
+    cleaned: dict[str, Any] = {}
+    for section, values in (flags or {}).items():
+        given = {k: v for k, v in values.items() if v is not None}
+        if given:
+            cleaned[section] = given
+    return cleaned
+
+
+def _describe(exc: ValidationError, source: str) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"])
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown key {where}")
+        else:
+            problems.append(f"{where}: {error['msg']}")
+    return f"{source}: " + "; ".join(problems)

@@ -1,0 +1,48 @@
+"""The one exception tree of modelup.
+
+    ModelupError
+     ├── ConfigError (ValueError)      bad configuration file, environment or flag
+     ├── DatasetError (ValueError)     a frozen dataset that cannot be trusted
+     ├── WorkflowError (ValueError)    a workflow definition that does not hold together
+     ├── ClientError                   a model endpoint failed in a way that stops the run
+     │    └── ModelNotFoundError       the endpoint does not serve the requested model
+     ├── ReportError                   a report that cannot be read or written
+     └── StoreError                    the history store cannot be used
+
+The CLI turns each of these into one line and an exit code; anything else is a bug and keeps its
+traceback. Foreign errors are converted where they enter (``raise ... from exc``).
+"""
+
+from __future__ import annotations
+
+
+class ModelupError(Exception):
+    """Root of every error modelup raises on purpose."""
+
+
+class ConfigError(ModelupError, ValueError):
+    """The configuration (file, environment or flags) is invalid; the message names the key."""
+
+
+class DatasetError(ModelupError, ValueError):
+    """The dataset is invalid; the message names the file and the case (index or line)."""
+
+
+class WorkflowError(ModelupError, ValueError):
+    """A workflow definition is invalid or unknown."""
+
+
+class ClientError(ModelupError):
+    """A model endpoint failed in a way that must stop the whole run."""
+
+
+class ModelNotFoundError(ClientError):
+    """The endpoint answered that it does not serve the requested model."""
+
+
+class ReportError(ModelupError):
+    """A report file cannot be read, parsed or written."""
+
+
+class StoreError(ModelupError):
+    """The history store cannot be opened, migrated or written."""

@@ -1,0 +1,78 @@
+"""Write and read report files; name them safely whatever the model ids are."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from modelup.errors import ReportError
+from modelup.report.schema import SCHEMA_VERSION, Report
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_DOTS = re.compile(r"\.{2,}")
+_MAX_SLUG = 60
+
+
+def slug(model_id: str) -> str:
+    """A file-name-safe form of a model id: ``gpt-oss:20b`` → ``gpt-oss-20b``,
+    ``org/model`` → ``org-model``, ``../x`` → ``x``. Never empty, never a path."""
+    text = _DOTS.sub(".", _UNSAFE.sub("-", model_id)).strip(".-_")
+    return text[:_MAX_SLUG].rstrip(".-_") or "model"
+
+
+def report_filename(started_at: datetime, mode: str, baseline: str, candidate: str) -> str:
+    stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{slug(mode)}-{slug(baseline)}-to-{slug(candidate)}.json"
+
+
+def write_report(report: Report, path: Path) -> Path:
+    """Write ``report`` as indented JSON, atomically (a reader never sees half a file)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_text(report_json(report), encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot write report: {exc.strerror or exc}") from exc
+    return path
+
+
+def report_json(report: Report) -> str:
+    return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+
+def unique_path(directory: Path, name: str) -> Path:
+    """``directory/name``, or ``name-2``, ``name-3``... if a report of that name exists."""
+    path = directory / name
+    counter = 2
+    while path.exists():
+        path = directory / f"{Path(name).stem}-{counter}.json"
+        counter += 1
+    return path
+
+
+def read_report(path: Path) -> Report:
+    """Load and validate a saved report; refuses newer schema versions by name."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot read report: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ReportError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version != SCHEMA_VERSION:
+        raise ReportError(
+            f"{path}: report schema_version {version!r} is not supported "
+            f"(this modelup reads version {SCHEMA_VERSION})"
+        )
+    try:
+        return Report.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ReportError(f"{path}: not a modelup report: {where}: {first['msg']}") from None

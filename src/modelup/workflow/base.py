@@ -1,0 +1,111 @@
+"""What a workflow is: a prompt, an output contract and the checks that score a case.
+
+A workflow is data. The runner, the figures, the gate and the report only ever see check names,
+figure names and numbers, so a new workflow is a new ``Workflow`` value, not edits elsewhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import string
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel
+
+from modelup.clients.base import Message
+from modelup.errors import WorkflowError
+
+Aggregate = Literal["rate", "mean"]
+
+
+@dataclass(frozen=True, slots=True)
+class PromptTemplate:
+    """One fixed prompt. ``$field`` placeholders are filled from the case's fields."""
+
+    id: str
+    messages: tuple[tuple[str, str], ...]
+
+    @property
+    def sha256(self) -> str:
+        canonical = json.dumps(
+            {"id": self.id, "messages": [list(m) for m in self.messages]},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def render(self, fields: Mapping[str, Any]) -> tuple[Message, ...]:
+        values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
+        try:
+            return tuple(
+                Message(role, string.Template(text).substitute(values))
+                for role, text in self.messages
+            )
+        except KeyError as exc:
+            raise WorkflowError(
+                f"prompt {self.id!r} uses ${exc.args[0]} but the case has no such field"
+            ) from exc
+        except ValueError as exc:
+            raise WorkflowError(f"prompt {self.id!r} has a bad placeholder: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class CheckSpec:
+    """One deterministic check of a case, bound to the figure it feeds.
+
+    ``kind`` names a registered check function; ``params`` bind it to output and case fields.
+    ``aggregate`` says whether the figure is the rate of passed cases or the mean of the score.
+    """
+
+    name: str
+    kind: str
+    figure: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    aggregate: Aggregate = "rate"
+    subset: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatedAnswer:
+    """What a simulated model says for one case, and how long it pretends the call took."""
+
+    text: str
+    latency_ms: float
+
+
+class Simulator(Protocol):
+    """Writes a deterministic answer for a case from its expectations and a behaviour profile."""
+
+    profiles: Mapping[str, Mapping[str, Any]]
+    """Named behaviour profiles that ship with the workflow (e.g. ``steady``, ``drifting``)."""
+
+    def validate_profile(self, profile: Mapping[str, Any]) -> None:
+        """Raise ``WorkflowError`` naming the bad key when ``profile`` is not usable."""
+
+    def answer(
+        self, fields: Mapping[str, Any], profile: Mapping[str, Any], rng: random.Random
+    ) -> SimulatedAnswer: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    """A registered workflow: everything that is specific to one structured-output task."""
+
+    name: str
+    version: str
+    description: str
+    prompt: PromptTemplate
+    case_fields: type[BaseModel]
+    contract: Mapping[str, Any]
+    checks: tuple[CheckSpec, ...]
+    quality_weights: Mapping[str, float]
+    family_field: str | None = None
+    simulator: Simulator | None = None
+
+    @property
+    def check_figures(self) -> tuple[str, ...]:
+        return tuple(check.figure for check in self.checks)
