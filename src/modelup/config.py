@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -45,6 +45,8 @@ class ExperimentSettings(_Section):
     workflow: str = "support-ops"
     concurrency: int = Field(4, ge=1, le=1024)
     """Calls in flight per model."""
+    epochs: int = Field(1, ge=1, le=100)
+    """How many times each case is replayed per model (repeated trials)."""
 
 
 class LlmSettings(_Section):
@@ -55,13 +57,29 @@ class LlmSettings(_Section):
     api_key_env: str | None = None
     """Name of an environment variable holding the API key; wins over ``api_key``."""
     baseline_model_id: str = Field("gpt-oss:20b", min_length=1)
-    candidate_model_id: str = Field("qwen3:8b", min_length=1)
+    candidate_model_id: str | list[str] = "qwen3:8b"
+    """One candidate, or a list of challengers each gated against the baseline."""
     temperature: float = Field(0.0, ge=0, le=2)
     max_tokens: int | None = Field(None, ge=1)
     seed: int | None = None
     connect_timeout_s: float = Field(10.0, gt=0)
     read_timeout_s: float = Field(120.0, gt=0)
     max_attempts: int = Field(4, ge=1, le=20)
+
+    @field_validator("candidate_model_id")
+    @classmethod
+    def _candidates_named(cls, value: str | list[str]) -> str | list[str]:
+        names = [value] if isinstance(value, str) else value
+        if not names or any(not name.strip() for name in names):
+            raise ValueError("every candidate model id must be a non-empty string")
+        if len(set(names)) != len(names):
+            raise ValueError("candidate model ids must be distinct")
+        return value
+
+    @property
+    def candidate_model_ids(self) -> list[str]:
+        value = self.candidate_model_id
+        return [value] if isinstance(value, str) else list(value)
 
 
 class PromotionSettings(_Section):
@@ -79,12 +97,14 @@ class MockSettings(_Section):
 
     baseline_profile: str = "steady"
     candidate_profile: str = "drifting"
+    models: dict[str, str] = {}
+    """Profile per model id, overriding the role's profile (e.g. for several challengers)."""
     seed: int = 0
     profiles: dict[str, dict[str, Any]] = {}
     """Extra or overriding profiles, keyed by name; keys are the workflow simulator's."""
 
 
-_file_data: ContextVar[Mapping[str, Any]] = ContextVar("modelup_config_file_data", default={})
+_file_data: ContextVar[Mapping[str, Any] | None] = ContextVar("modelup_config_file", default=None)
 
 
 class _FileSource(PydanticBaseSettingsSource):
@@ -94,7 +114,7 @@ class _FileSource(PydanticBaseSettingsSource):
         raise NotImplementedError  # __call__ returns the whole mapping at once
 
     def __call__(self) -> dict[str, Any]:
-        return dict(_file_data.get())
+        return dict(_file_data.get() or {})
 
 
 class Settings(BaseSettings):
@@ -185,23 +205,24 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be an object of sections")
-    data = _snake_keys(data)
+    normalised: dict[str, Any] = _snake_keys(data)
     for section, key in _PATH_KEYS:
-        value = data.get(section, {}).get(key) if isinstance(data.get(section), dict) else None
+        values = normalised.get(section)
+        value = values.get(key) if isinstance(values, dict) else None
         if isinstance(value, str) and not Path(value).is_absolute():
-            data[section][key] = str((path.parent / value).resolve())
+            normalised[section][key] = str((path.parent / value).resolve())
     try:
-        Settings.model_validate(data)
+        Settings.model_validate(normalised)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, str(path))) from None
-    return data
+    return normalised
 
 
-def _snake_keys(value: Any, depth: int = 0) -> Any:
+def _snake_keys(value: Any) -> Any:
     # Section and setting names are normalised; the contents of free-form maps (mock profiles)
     # are normalised too, which is harmless because their keys are snake_case already.
     if isinstance(value, dict):
-        return {to_snake(str(k)): _snake_keys(v, depth + 1) for k, v in value.items()}
+        return {to_snake(str(k)): _snake_keys(v) for k, v in value.items()}
     return value
 
 

@@ -33,22 +33,24 @@ _MAX_NOTE = 160
 
 def print_header(console: Console, plan: RunPlan, version: str) -> None:
     settings = plan.settings
-    baseline, candidate = plan.targets
     console.print(Text(f"Model Upgrade Gates — modelup {version}", style="bold"))
     rows = [
         ("Mode", plan.client_kind),
         ("Evaluation flow", settings.experiment.mode),
         ("Workflow", f"{plan.workflow.name} v{plan.workflow.version}"),
         ("Dataset", f"{len(plan.dataset)} frozen cases  {plan.dataset.path}"),
-        ("Baseline", baseline.model),
-        ("Candidate", candidate.model),
-        ("Endpoint", baseline.endpoint),
+        *((("Epochs", str(settings.experiment.epochs)),) if settings.experiment.epochs > 1 else ()),
+        ("Baseline", plan.baseline.model),
+        *(("Candidate", target.model) for target in plan.candidates),
+        ("Endpoint", plan.baseline.endpoint),
     ]
     for name, value in rows:
         console.print(Text.assemble((f"{name}: ", "dim"), value))
     if settings.experiment.mode == "shadow":
         console.print(
-            Text("Shadow: the baseline stays authoritative; the candidate is scored offline.", "dim")
+            Text(
+                "Shadow: the baseline stays authoritative; the candidate is scored offline.", "dim"
+            )
         )
 
 
@@ -70,7 +72,10 @@ def progress_bar(console: Console, plan: RunPlan) -> Iterator[ProgressCallback]:
     for target in plan.targets:
         tasks.append(
             progress.add_task(
-                f"{target.role} {target.model}", total=len(plan.dataset), errors=0, rate=""
+                f"{target.role} {target.model}",
+                total=len(plan.dataset) * plan.settings.experiment.epochs,
+                errors=0,
+                rate="",
             )
         )
 
@@ -96,42 +101,45 @@ def print_results(console: Console, report: Report) -> None:
 
 
 def figures_table(console: Console, report: Report) -> None:
-    baseline, candidate = report.model("baseline"), report.model("candidate")
+    baseline = report.baseline
     table = Table(title="Figures", title_justify="left")
     table.add_column("Figure")
     table.add_column(Text(f"baseline\n{baseline.requested_model}"), justify="right")
-    table.add_column(Text(f"candidate\n{candidate.requested_model}"), justify="right")
-    table.add_column("Δ", justify="right")
+    for candidate in report.candidates:
+        table.add_column(Text(f"candidate\n{candidate.requested_model}"), justify="right")
+        table.add_column("Δ", justify="right")
     for name, base in baseline.summary.items():
-        cand = candidate.summary.get(name)
-        table.add_row(
-            label(name), format_figure(name, base), format_figure(name, cand), _delta(name, base, cand)
-        )
+        cells: list[str | Text] = [label(name), format_figure(name, base)]
+        for candidate in report.candidates:
+            cand = candidate.summary.get(name)
+            cells += [format_figure(name, cand), _delta(name, base, cand)]
+        table.add_row(*cells)
     console.print(table)
 
 
 def families_table(console: Console, report: Report) -> None:
-    baseline, candidate = report.model("baseline"), report.model("candidate")
-    families = sorted(set(baseline.families) | set(candidate.families))
+    baseline = report.baseline
+    families = sorted(baseline.families)
     if len(families) < 2:
         return
     table = Table(title="Pass rate by family", title_justify="left")
     table.add_column("Family")
     table.add_column("Cases", justify="right")
     table.add_column("baseline", justify="right")
-    table.add_column("candidate", justify="right")
-    table.add_column("Δ", justify="right")
+    for candidate in report.candidates:
+        table.add_column(Text(candidate.requested_model), justify="right")
+        table.add_column("Δ", justify="right")
     for family in families:
-        base = baseline.families.get(family, {}).get("pass_rate")
-        cand = candidate.families.get(family, {}).get("pass_rate")
-        count = baseline.families.get(family, {}).get("case_count")
-        table.add_row(
+        base = baseline.families[family].get("pass_rate")
+        cells: list[str | Text] = [
             Text(family),
-            format_figure("case_count", count),
+            format_figure("case_count", baseline.families[family].get("case_count")),
             format_figure("pass_rate", base),
-            format_figure("pass_rate", cand),
-            _delta("pass_rate", base, cand),
-        )
+        ]
+        for candidate in report.candidates:
+            cand = candidate.families.get(family, {}).get("pass_rate")
+            cells += [format_figure("pass_rate", cand), _delta("pass_rate", base, cand)]
+        table.add_row(*cells)
     console.print(table)
 
 
@@ -141,7 +149,8 @@ def print_alias_warning(console: Console, model: ModelRecord) -> None:
         console.print(
             Text.assemble(
                 ("Alias resolution: ", "bold yellow"),
-                f"{model.role} requested {model.requested_model!r} but the endpoint answered as {resolved}",
+                f"{model.role} requested {model.requested_model!r} "
+                f"but the endpoint answered as {resolved}",
             )
         )
 
@@ -161,10 +170,21 @@ def print_failures(console: Console, model: ModelRecord) -> None:
 
 
 def print_decision(console: Console, report: Report) -> None:
-    verdict = report.decision.verdict
-    console.print(Text.assemble("Decision: ", (verdict, _VERDICT_STYLE[verdict])))
-    for reason in report.decision.reasons:
-        console.print(Text(f"  - {reason}"))
+    for decision in report.decisions:
+        if len(report.decisions) > 1:
+            console.print(Text(f"Candidate {decision.candidate}:", style="bold"))
+        verdict = decision.verdict
+        console.print(Text.assemble("Decision: ", (verdict, _VERDICT_STYLE[verdict])))
+        for reason in decision.reasons:
+            console.print(Text(f"  - {reason}"))
+    if len(report.decisions) > 1:
+        console.print(
+            Text.assemble(
+                "Recommended: ",
+                (report.decision.candidate, "bold"),
+                f" ({report.decision.verdict})",
+            )
+        )
 
 
 def _delta(name: str, base: float | None, cand: float | None) -> Text:

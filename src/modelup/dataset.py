@@ -70,7 +70,7 @@ def load_dataset(path: Path, workflow: Workflow) -> Dataset:
 
 def _records(path: Path, text: str) -> Iterator[tuple[str, Any]]:
     stripped = text.lstrip()
-    if stripped.startswith("[") or stripped.startswith("{") and _is_single_document(stripped):
+    if stripped.startswith("[") or (stripped.startswith("{") and _is_single_document(stripped)):
         try:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -109,7 +109,9 @@ def _case(path: Path, where: str, record: Any, workflow: Workflow) -> EvalCase:
     for key, value in record.items():
         name = to_snake(str(key))
         if name in fields:
-            raise DatasetError(f"{path}: {where}: key {key!r} is given twice (camelCase and snake_case)")
+            raise DatasetError(
+                f"{path}: {where}: key {key!r} is given twice (camelCase and snake_case)"
+            )
         fields[name] = value
     case_id = fields.pop("id", None)
     if not isinstance(case_id, str) or not case_id.strip():

@@ -21,7 +21,7 @@ from modelup.errors import ConfigError, WorkflowError
 from modelup.gate import GateRule, seed_policy
 from modelup.report.build import build_report
 from modelup.report.schema import Report
-from modelup.runner import ModelTarget, ProgressCallback, replay
+from modelup.runner import ModelTarget, ProgressCallback, Role, replay
 from modelup.scoring import Scorer
 from modelup.workflow.base import Workflow
 from modelup.workflow.registry import get_workflow
@@ -34,8 +34,17 @@ class RunPlan:
     settings: Settings
     workflow: Workflow
     dataset: Dataset
-    targets: tuple[ModelTarget, ModelTarget]
+    targets: tuple[ModelTarget, ...]
+    """The baseline first, then every candidate."""
     rules: tuple[GateRule, ...]
+
+    @property
+    def baseline(self) -> ModelTarget:
+        return self.targets[0]
+
+    @property
+    def candidates(self) -> tuple[ModelTarget, ...]:
+        return self.targets[1:]
 
     @property
     def client_kind(self) -> Literal["mock", "live"]:
@@ -63,6 +72,10 @@ def plan_run(settings: Settings) -> RunPlan:
     dataset = load_dataset(experiment.dataset_path, workflow)
     llm = settings.llm
     endpoint = "simulated" if experiment.use_mock_client else llm.base_url
+    roles: list[tuple[Role, str]] = [("baseline", llm.baseline_model_id)]
+    roles += [("candidate", model) for model in llm.candidate_model_ids]
+    if llm.baseline_model_id in llm.candidate_model_ids:
+        raise ConfigError(f"llm.candidate_model_id: {llm.baseline_model_id!r} is also the baseline")
     targets = tuple(
         ModelTarget(
             role=role,
@@ -72,10 +85,7 @@ def plan_run(settings: Settings) -> RunPlan:
             max_tokens=llm.max_tokens,
             seed=llm.seed,
         )
-        for role, model in (
-            ("baseline", llm.baseline_model_id),
-            ("candidate", llm.candidate_model_id),
-        )
+        for role, model in roles
     )
     promotion = settings.promotion
     rules = seed_policy(
@@ -85,7 +95,7 @@ def plan_run(settings: Settings) -> RunPlan:
         max_p95_latency_regression_percent=promotion.max_p95_latency_regression_percent,
         min_quality_score_improvement=promotion.min_quality_score_improvement,
     )
-    return RunPlan(settings, workflow, dataset, (targets[0], targets[1]), rules)
+    return RunPlan(settings, workflow, dataset, targets, rules)
 
 
 def make_clients(plan: RunPlan) -> list[ModelClient]:
@@ -96,18 +106,22 @@ def make_clients(plan: RunPlan) -> list[ModelClient]:
         simulator = plan.workflow.simulator
         if simulator is None:
             raise ConfigError(
-                f"experiment.use_mock_client: workflow {plan.workflow.name!r} has no simulated models"
+                f"experiment.use_mock_client: workflow {plan.workflow.name!r} "
+                "has no simulated models"
             )
         profiles = {**simulator.profiles, **mock.profiles}
         clients: list[ModelClient] = []
-        for target, key in zip(plan.targets, ("baseline_profile", "candidate_profile"), strict=True):
-            name = getattr(mock, key)
+        for target in plan.targets:
+            key = f"{target.role}_profile"
+            name = mock.models.get(target.model, getattr(mock, key))
             if name not in profiles:
                 known = ", ".join(sorted(profiles))
                 raise ConfigError(f"mock.{key}: unknown profile {name!r} (known: {known})")
             try:
                 clients.append(
-                    SimulatedModelClient(plan.workflow, plan.dataset.cases, profiles[name], seed=mock.seed)
+                    SimulatedModelClient(
+                        plan.workflow, plan.dataset.cases, profiles[name], seed=mock.seed
+                    )
                 )
             except WorkflowError as exc:
                 raise ConfigError(f"mock.profiles.{name}: {exc}") from None
@@ -143,6 +157,7 @@ async def execute(
             scorer,
             list(zip(plan.targets, clients, strict=True)),
             concurrency=plan.settings.experiment.concurrency,
+            epochs=plan.settings.experiment.epochs,
             on_result=on_result,
         )
     finally:

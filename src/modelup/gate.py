@@ -16,7 +16,9 @@ from typing import Literal
 from modelup.figures import format_figure, label
 
 Authority = Literal["block", "conditional", "signal"]
-Comparison = Literal["max_regression", "min_improvement", "max_increase_percent", "floor", "ceiling"]
+Comparison = Literal[
+    "max_regression", "min_improvement", "max_increase_percent", "floor", "ceiling"
+]
 
 
 class Verdict(StrEnum):
@@ -119,7 +121,9 @@ def decide(
             continue
         missing = outcome.baseline is None or outcome.candidate is None
         # Missing evidence cannot prove a regression, but it can never allow a promotion.
-        failed_to = Verdict.HOLD if missing and rule.authority != "signal" else _ON_FAIL[rule.authority]
+        failed_to = (
+            Verdict.HOLD if missing and rule.authority != "signal" else _ON_FAIL[rule.authority]
+        )
         if rule.authority != "signal":
             reasons.append(outcome.reason)
         verdict = max(verdict, failed_to, key=_SEVERITY.__getitem__)

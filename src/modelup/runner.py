@@ -12,7 +12,8 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from modelup.clients.base import CallFailed, ChatRequest, ModelClient
+from modelup.chat import ChatRequest
+from modelup.clients.base import CallFailed, ModelClient
 from modelup.dataset import Dataset, EvalCase
 from modelup.scoring import CaseResult, Scorer
 
@@ -42,19 +43,25 @@ async def replay(
     targets: Sequence[tuple[ModelTarget, ModelClient]],
     *,
     concurrency: int = 4,
+    epochs: int = 1,
     on_result: ProgressCallback | None = None,
 ) -> list[list[CaseResult]]:
-    """Every case through every target; one result list per target, in case order.
+    """Every case through every target ``epochs`` times; one result list per target, in case
+    order and, within a case, in epoch order.
 
     Each target gets ``concurrency`` workers pulling cases from a shared iterator, so memory
     stays flat however many cases there are, and a slow model never starves a fast one.
     """
-    cases = dataset.cases
-    results: list[list[CaseResult | None]] = [[None] * len(cases) for _ in targets]
+    trials = [(case, epoch) for case in dataset.cases for epoch in range(max(1, epochs))]
+    results: list[list[CaseResult | None]] = [[None] * len(trials) for _ in targets]
 
-    async def worker(index: int, target: ModelTarget, client: ModelClient,
-                     todo: Iterator[tuple[int, EvalCase]]) -> None:
-        for position, case in todo:
+    async def worker(
+        index: int,
+        target: ModelTarget,
+        client: ModelClient,
+        todo: Iterator[tuple[int, tuple[EvalCase, int]]],
+    ) -> None:
+        for position, (case, epoch) in todo:
             request = ChatRequest(
                 model=target.model,
                 messages=scorer.workflow.prompt.render(case.fields),
@@ -62,20 +69,21 @@ async def replay(
                 max_tokens=target.max_tokens,
                 seed=target.seed,
                 extra=target.extra,
+                epoch=epoch,
             )
             try:
                 response = await client.complete(request)
             except CallFailed as exc:
-                result = scorer.errored(case, str(exc))
+                result = scorer.errored(case, str(exc), epoch=epoch)
             else:
-                result = scorer.score(case, response)
+                result = scorer.score(case, response, epoch=epoch)
             results[index][position] = result
             if on_result is not None:
                 on_result(index, result)
 
     workers = []
     for index, (target, client) in enumerate(targets):
-        todo = iter(enumerate(cases))
+        todo = iter(enumerate(trials))
         workers += [worker(index, target, client, todo) for _ in range(max(1, concurrency))]
     await _gather_or_cancel(workers)
     return [[_done(result) for result in per_target] for per_target in results]

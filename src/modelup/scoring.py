@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from modelup.clients.base import ChatResponse, Usage
+from modelup.chat import ChatResponse, Usage
 from modelup.dataset import EvalCase
 from modelup.workflow.base import Workflow
 from modelup.workflow.checks import CheckOutcome, get_check

@@ -1,13 +1,7 @@
 """Model clients: the one seam between modelup and any model, live or simulated."""
 
-from modelup.clients.base import (
-    CallFailed,
-    ChatRequest,
-    ChatResponse,
-    Message,
-    ModelClient,
-    Usage,
-)
+from modelup.chat import ChatRequest, ChatResponse, Message, Usage
+from modelup.clients.base import CallFailed, ModelClient
 from modelup.clients.openai import OpenAICompatibleClient, RetryPolicy
 from modelup.clients.simulated import SimulatedModelClient
 

@@ -2,55 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One chat message sent to a model."""
-
-    role: str
-    content: str
-
-    def to_json(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
-
-
-@dataclass(frozen=True, slots=True)
-class Usage:
-    """Token usage as the endpoint reported it (zero when it reported none)."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    @property
-    def total_tokens(self) -> int:
-        return self.prompt_tokens + self.completion_tokens
-
-
-@dataclass(frozen=True, slots=True)
-class ChatRequest:
-    """Everything that decides a model's answer; the same messages go to every model."""
-
-    model: str
-    messages: tuple[Message, ...]
-    temperature: float = 0.0
-    max_tokens: int | None = None
-    seed: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class ChatResponse:
-    """A model's answer. ``resolved_model`` is what the endpoint says actually answered."""
-
-    content: str
-    latency_ms: float
-    resolved_model: str | None = None
-    usage: Usage = field(default_factory=Usage)
-    system_fingerprint: str | None = None
+from modelup.chat import ChatRequest, ChatResponse
 
 
 @runtime_checkable

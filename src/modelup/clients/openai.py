@@ -23,7 +23,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from modelup.clients.base import CallFailed, ChatRequest, ChatResponse, Usage
+from modelup.chat import ChatRequest, ChatResponse, Usage
+from modelup.clients.base import CallFailed
 from modelup.errors import ModelNotFoundError
 
 _MAX_ERROR_TEXT = 300

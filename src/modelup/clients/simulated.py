@@ -15,7 +15,8 @@ import random
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from modelup.clients.base import CallFailed, ChatRequest, ChatResponse, Message, Usage
+from modelup.chat import ChatRequest, ChatResponse, Message, Usage
+from modelup.clients.base import CallFailed
 from modelup.dataset import EvalCase
 from modelup.errors import WorkflowError
 from modelup.workflow.base import Simulator, Workflow
@@ -57,13 +58,15 @@ class SimulatedModelClient:
     async def complete(self, request: ChatRequest) -> ChatResponse:
         key = _messages_key(request.messages)
         case = self._answer_key.get(key)
-        rng = random.Random(f"{self._seed}|{request.model}|{key}|{request.seed}")
+        rng = random.Random(f"{self._seed}|{request.model}|{key}|{request.seed}|{request.epoch}")
         if rng.random() < self._failure_rate:
             raise CallFailed("simulated endpoint failure (HTTP 503)")
         if case is None:
             text, latency = "I do not recognise this request.", 50.0
         else:
-            answer = self._simulator.answer({**case.fields, "family": case.family}, self._behaviour, rng)
+            answer = self._simulator.answer(
+                {**case.fields, "family": case.family}, self._behaviour, rng
+            )
             text, latency = answer.text, answer.latency_ms
         prompt_chars = sum(len(m.content) for m in request.messages)
         return ChatResponse(

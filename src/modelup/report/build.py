@@ -57,7 +57,9 @@ def case_record(result: CaseResult) -> CaseRecord:
     )
 
 
-def model_record(workflow: Workflow, target: ModelTarget, results: Sequence[CaseResult]) -> ModelRecord:
+def model_record(
+    workflow: Workflow, target: ModelTarget, results: Sequence[CaseResult]
+) -> ModelRecord:
     resolved = list(dict.fromkeys(r.resolved_model for r in results if r.resolved_model))
     return ModelRecord(
         role=target.role,
@@ -82,6 +84,7 @@ def decision_record(
     else:
         authoritative = candidate if decision.verdict == "Promote" else baseline
     return DecisionRecord(
+        candidate=candidate,
         verdict=decision.verdict.value,
         reasons=reasons,
         authoritative_model=authoritative,
@@ -103,6 +106,22 @@ def decision_record(
     )
 
 
+_VERDICT_RANK = {"Promote": 0, "Hold": 1, "Rollback": 2}
+
+
+def recommend(decisions: Sequence[DecisionRecord], models: Sequence[ModelRecord]) -> DecisionRecord:
+    """The candidate to act on: the best verdict, then the highest quality score, then the
+    first given. With one candidate, that candidate."""
+    quality = {m.requested_model: m.summary.get("quality_score") for m in models}
+
+    def key(item: tuple[int, DecisionRecord]) -> tuple[int, float, int]:
+        index, decision = item
+        score = quality.get(decision.candidate)
+        return (_VERDICT_RANK[decision.verdict], -(score if score is not None else -1.0), index)
+
+    return min(enumerate(decisions), key=key)[1]
+
+
 def build_report(
     *,
     run_id: str,
@@ -118,10 +137,18 @@ def build_report(
     results: Sequence[Sequence[CaseResult]],
     rules: Sequence[GateRule],
 ) -> Report:
-    """The report of a baseline (first target) against a candidate (second target)."""
+    """The report of a baseline (the first target) against each candidate (the others)."""
     models = [model_record(workflow, t, r) for t, r in zip(targets, results, strict=True)]
-    baseline, candidate = models[0], models[1]
-    decision = decide(rules, baseline.summary, candidate.summary)
+    baseline = models[0]
+    decisions = [
+        decision_record(
+            decide(rules, baseline.summary, candidate.summary),
+            mode,
+            baseline.requested_model,
+            candidate.requested_model,
+        )
+        for candidate in models[1:]
+    ]
     return Report(
         tool_version=tool_version,
         run_id=run_id,
@@ -136,7 +163,6 @@ def build_report(
         prompt=PromptRecord(id=workflow.prompt.id, sha256=workflow.prompt.sha256),
         config=config,
         models=models,
-        decision=decision_record(
-            decision, mode, baseline.requested_model, candidate.requested_model
-        ),
+        decision=recommend(decisions, models),
+        decisions=decisions,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -25,9 +26,14 @@ def slug(model_id: str) -> str:
     return text[:_MAX_SLUG].rstrip(".-_") or "model"
 
 
-def report_filename(started_at: datetime, mode: str, baseline: str, candidate: str) -> str:
+def report_filename(
+    started_at: datetime, mode: str, baseline: str, candidates: Sequence[str]
+) -> str:
+    """``20260523T071337Z-shadow-gpt-oss-20b-to-qwen3-8b.json``, as the seed names reports;
+    with several candidates, the first is named and the rest counted."""
     stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
-    return f"{stamp}-{slug(mode)}-{slug(baseline)}-to-{slug(candidate)}.json"
+    more = f"-and-{len(candidates) - 1}-more" if len(candidates) > 1 else ""
+    return f"{stamp}-{slug(mode)}-{slug(baseline)}-to-{slug(candidates[0])}{more}.json"
 
 
 def write_report(report: Report, path: Path) -> Path:

@@ -85,6 +85,9 @@ class RuleRecord(_Record):
 
 
 class DecisionRecord(_Record):
+    """The gate's verdict on one candidate against the baseline."""
+
+    candidate: str
     verdict: Literal["Promote", "Hold", "Rollback"]
     reasons: list[str]
     authoritative_model: str
@@ -110,7 +113,7 @@ class WorkflowRecord(_Record):
 
 
 class Report(_Record):
-    """A whole run. ``models`` lists the baseline first, then the candidate."""
+    """A whole run. ``models`` lists the baseline first, then each candidate."""
 
     schema_version: int = SCHEMA_VERSION
     tool_version: str
@@ -125,6 +128,17 @@ class Report(_Record):
     config: dict[str, Any]
     models: list[ModelRecord]
     decision: DecisionRecord
+    """The decision on the recommended candidate (the only one when there is one)."""
+    decisions: list[DecisionRecord]
+    """One decision per candidate, in the order the candidates were given."""
 
-    def model(self, role: Literal["baseline", "candidate"]) -> ModelRecord:
-        return next(record for record in self.models if record.role == role)
+    @property
+    def baseline(self) -> ModelRecord:
+        return next(record for record in self.models if record.role == "baseline")
+
+    @property
+    def candidates(self) -> list[ModelRecord]:
+        return [record for record in self.models if record.role == "candidate"]
+
+    def model(self, name: str) -> ModelRecord:
+        return next(record for record in self.models if record.requested_model == name)

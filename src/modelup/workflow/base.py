@@ -16,7 +16,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from modelup.clients.base import Message
+from modelup.chat import Message
 from modelup.errors import WorkflowError
 
 Aggregate = Literal["rate", "mean"]

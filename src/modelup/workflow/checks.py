@@ -129,7 +129,9 @@ def _coverage(required: Sequence[str], present: Callable[[str], bool], label: st
 
 
 @register_check("equals")
-def _equals(output: Mapping[str, Any], case: Mapping[str, Any], params: Mapping[str, Any]) -> CheckOutcome:
+def _equals(
+    output: Mapping[str, Any], case: Mapping[str, Any], params: Mapping[str, Any]
+) -> CheckOutcome:
     """Output field equals the case field (case-insensitive for strings)."""
     expected = case.get(params["case"])
     actual = values_at(output, params["output"])
@@ -144,7 +146,9 @@ def _equals(output: Mapping[str, Any], case: Mapping[str, Any], params: Mapping[
 
 
 @register_check("one_of")
-def _one_of(output: Mapping[str, Any], case: Mapping[str, Any], params: Mapping[str, Any]) -> CheckOutcome:
+def _one_of(
+    output: Mapping[str, Any], case: Mapping[str, Any], params: Mapping[str, Any]
+) -> CheckOutcome:
     """Output field is one of the values in a case list field."""
     allowed = [_fold(item) for item in _case_list(case, params)]
     actual = values_at(output, params["output"])

@@ -44,7 +44,9 @@ class Contract:
         try:
             Draft202012Validator.check_schema(dict(schema))
         except SchemaError as exc:
-            raise WorkflowError(f"output contract is not a valid JSON Schema: {exc.message}") from exc
+            raise WorkflowError(
+                f"output contract is not a valid JSON Schema: {exc.message}"
+            ) from exc
         self._validator = Draft202012Validator(dict(schema))
 
     def parse(self, raw: str) -> ParseOutcome:
@@ -56,7 +58,9 @@ class Contract:
             document = _load_object(candidate)
             if document is not None:
                 errors = self._violations(document)
-                return ParseOutcome(None if errors else document, False, not errors, (repair,), errors)
+                return ParseOutcome(
+                    None if errors else document, False, not errors, (repair,), errors
+                )
         return ParseOutcome(None, False, False, (), ("answer is not a JSON object",))
 
     def _violations(self, document: dict[str, Any]) -> tuple[str, ...]:

@@ -1,0 +1,32 @@
+"""The ``modelup`` command, assembled from one module per command."""
+
+from __future__ import annotations
+
+import typer
+
+from modelup._cli.datasets import validate_dataset
+from modelup._cli.run import run
+from modelup._cli.workflows import workflows
+from modelup.experiment import tool_version
+
+app = typer.Typer(
+    name="modelup",
+    help="Treat an LLM model upgrade as a release: replay, score, gate: Promote, Hold, Rollback.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(run)
+app.command("validate-dataset")(validate_dataset)
+app.command()(workflows)
+
+
+@app.command()
+def version() -> None:
+    """Print modelup's version."""
+    print(tool_version())
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
