@@ -1,0 +1,56 @@
+"""modelup: treat an LLM model upgrade as a release.
+
+Replay a frozen eval set against a baseline and candidate models with one fixed prompt, parse
+every answer into a strict contract, score deterministically, and gate Promote / Hold / Rollback.
+"""
+
+from modelup.config import Settings, load_settings
+from modelup.dataset import Dataset, EvalCase, load_dataset
+from modelup.errors import (
+    ClientError,
+    ConfigError,
+    DatasetError,
+    ModelNotFoundError,
+    ModelupError,
+    ReportError,
+    StoreError,
+    WorkflowError,
+)
+from modelup.experiment import RunPlan, execute, make_clients, plan_run, run
+from modelup.gate import Decision, GateRule, Verdict, decide, seed_policy
+from modelup.report import Report, read_report, write_report
+from modelup.workflow import CheckSpec, PromptTemplate, Workflow, get_workflow, register_workflow
+
+__all__ = [
+    "CheckSpec",
+    "ClientError",
+    "ConfigError",
+    "Dataset",
+    "DatasetError",
+    "Decision",
+    "EvalCase",
+    "GateRule",
+    "ModelNotFoundError",
+    "ModelupError",
+    "PromptTemplate",
+    "Report",
+    "ReportError",
+    "RunPlan",
+    "Settings",
+    "StoreError",
+    "Verdict",
+    "Workflow",
+    "WorkflowError",
+    "decide",
+    "execute",
+    "get_workflow",
+    "load_dataset",
+    "load_settings",
+    "make_clients",
+    "plan_run",
+    "read_report",
+    "register_workflow",
+    "run",
+    "seed_policy",
+    "write_report",
+]

@@ -1,0 +1,34 @@
+"""Shared fixtures: a hermetic environment and the bundled example's paths."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SUPPORT_OPS = ROOT / "examples" / "support-ops"
+
+
+@pytest.fixture(autouse=True)
+def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No MODELUP_ variable from the developer's shell leaks into a test, and every test runs
+    from an empty directory so that no ./modelup.toml is picked up by accident."""
+    import os
+
+    for name in list(os.environ):
+        if name.upper().startswith("MODELUP_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    yield
+
+
+@pytest.fixture
+def support_ops_dataset() -> Path:
+    return SUPPORT_OPS / "dataset.json"
+
+
+@pytest.fixture
+def support_ops_config() -> Path:
+    return SUPPORT_OPS / "modelup.toml"
