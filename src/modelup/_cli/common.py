@@ -28,5 +28,5 @@ _USAGE_ERRORS = (ConfigError, DatasetError, WorkflowError, ModelNotFoundError, R
 
 def fail(error: ModelupError) -> typer.Exit:
     """Print ``error`` as one line on stderr; the exit to raise: 2 for bad input, else 1."""
-    Console(stderr=True).print(Text.assemble(("error: ", "bold red"), str(error)))
+    Console(stderr=True, soft_wrap=True).print(Text.assemble(("error: ", "bold red"), str(error)))
     return typer.Exit(EXIT_USAGE if isinstance(error, _USAGE_ERRORS) else EXIT_FAILURE)

@@ -1,0 +1,196 @@
+"""Configuration: each precedence pair, file formats, unknown keys, secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from modelup.config import find_config_file, load_settings, read_config_file
+from modelup.errors import ConfigError
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def toml_file(tmp_path: Path) -> Path:
+    return write(
+        tmp_path / "modelup.toml",
+        '[llm]\ncandidate_model_id = "from-file"\ntemperature = 0.5\n'
+        '[experiment]\ndataset_path = "data/cases.json"\n',
+    )
+
+
+def test_defaults_match_the_seed() -> None:
+    settings = load_settings()
+    assert settings.experiment.use_mock_client is False
+    assert settings.llm.baseline_model_id == "gpt-oss:20b"
+    assert settings.llm.candidate_model_id == "qwen3:8b"
+    promotion = settings.promotion
+    assert (
+        promotion.max_pass_rate_regression,
+        promotion.max_structured_output_regression,
+        promotion.max_safety_regression,
+        promotion.max_p95_latency_regression_percent,
+        promotion.min_quality_score_improvement,
+    ) == (0, 0, 0, 35, 0.01)
+
+
+def test_file_overrides_defaults(toml_file: Path) -> None:
+    settings = load_settings(toml_file)
+    assert settings.llm.candidate_model_id == "from-file"
+    assert settings.llm.temperature == 0.5
+
+
+def test_environment_overrides_file(toml_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELUP_LLM__CANDIDATE_MODEL_ID", "from-env")
+    settings = load_settings(toml_file)
+    assert settings.llm.candidate_model_id == "from-env"
+    assert settings.llm.temperature == 0.5  # untouched keys keep the file's value
+
+
+def test_environment_overrides_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELUP_EXPERIMENT__USE_MOCK_CLIENT", "true")
+    assert load_settings().experiment.use_mock_client is True
+
+
+def test_flags_override_environment(toml_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELUP_LLM__CANDIDATE_MODEL_ID", "from-env")
+    settings = load_settings(toml_file, {"llm": {"candidate_model_id": "from-flag"}})
+    assert settings.llm.candidate_model_id == "from-flag"
+
+
+def test_flags_override_file(toml_file: Path) -> None:
+    settings = load_settings(toml_file, {"llm": {"temperature": 0.9}})
+    assert settings.llm.temperature == 0.9
+    assert settings.llm.candidate_model_id == "from-file"
+
+
+def test_flags_not_given_override_nothing(toml_file: Path) -> None:
+    settings = load_settings(toml_file, {"llm": {"candidate_model_id": None}})
+    assert settings.llm.candidate_model_id == "from-file"
+
+
+def test_relative_paths_in_a_file_are_relative_to_the_file(toml_file: Path) -> None:
+    settings = load_settings(toml_file)
+    assert settings.experiment.dataset_path == toml_file.parent / "data" / "cases.json"
+
+
+def test_appsettings_json_is_read_as_is(tmp_path: Path) -> None:
+    appsettings = {
+        "Experiment": {
+            "UseMockClient": False,
+            "Mode": "shadow",
+            "DatasetPath": "data/support_operations_upgrade_eval.json",
+            "ReportDirectory": "data/reports",
+        },
+        "Llm": {
+            "BaseUrl": "http://localhost:11434/v1",
+            "ApiKey": "ollama",
+            "BaselineModelId": "gpt-oss:20b",
+            "CandidateModelId": "qwen3:8b",
+            "Temperature": 0,
+        },
+        "Promotion": {
+            "MaxPassRateRegression": 0,
+            "MaxStructuredOutputRegression": 0,
+            "MaxSafetyRegression": 0,
+            "MaxP95LatencyRegressionPercent": 35,
+            "MinQualityScoreImprovement": 0.01,
+        },
+    }
+    path = write(tmp_path / "appsettings.json", json.dumps(appsettings))
+    settings = load_settings(path)
+    assert settings.experiment.mode == "shadow"
+    assert settings.llm.candidate_model_id == "qwen3:8b"
+    assert settings.promotion.max_p95_latency_regression_percent == 35
+    assert settings.api_key() == "ollama"
+    assert settings.experiment.report_directory == tmp_path / "data" / "reports"
+
+
+def test_unknown_key_in_file_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path / "modelup.toml", "[llm]\ncandidate_modle_id = 'typo'\n")
+    with pytest.raises(ConfigError, match=r"modelup.toml: unknown key llm.candidate_modle_id"):
+        load_settings(path)
+
+
+def test_unknown_section_in_file_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path / "modelup.toml", "[logging]\nlevel = 'debug'\n")
+    with pytest.raises(ConfigError, match="unknown key logging"):
+        load_settings(path)
+
+
+def test_bad_value_in_file_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path / "modelup.toml", "[experiment]\nmode = 'canary'\n")
+    with pytest.raises(ConfigError, match=r"experiment.mode"):
+        load_settings(path)
+
+
+def test_bad_value_in_environment_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELUP_LLM__TEMPERATURE", "hot")
+    with pytest.raises(ConfigError, match=r"llm.temperature"):
+        load_settings()
+
+
+def test_unknown_environment_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELUP_LLM__CANDIDATE", "x")
+    with pytest.raises(ConfigError, match="MODELUP_LLM__CANDIDATE does not name a setting"):
+        load_settings()
+
+
+def test_invalid_toml_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path / "broken.toml", "[llm\n")
+    with pytest.raises(ConfigError, match=r"broken\.toml: invalid TOML"):
+        read_config_file(path)
+
+
+def test_invalid_json_names_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "appsettings.json", '{\n  "Llm": {,}\n}')
+    with pytest.raises(ConfigError, match=r"appsettings.json: line 2: invalid JSON"):
+        read_config_file(path)
+
+
+def test_api_key_from_named_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEAM_LLM_KEY", "sk-secret-123")
+    settings = load_settings(None, {"llm": {"api_key_env": "TEAM_LLM_KEY"}})
+    assert settings.api_key() == "sk-secret-123"
+    assert "sk-secret-123" not in json.dumps(settings.redacted())
+
+
+def test_missing_api_key_variable_is_an_error() -> None:
+    settings = load_settings(None, {"llm": {"api_key_env": "NOT_SET_ANYWHERE_42"}})
+    with pytest.raises(ConfigError, match="NOT_SET_ANYWHERE_42 is not set"):
+        settings.api_key()
+
+
+def test_redacted_hides_an_inline_api_key(tmp_path: Path) -> None:
+    path = write(tmp_path / "modelup.toml", "[llm]\napi_key = 'sk-inline-999'\n")
+    settings = load_settings(path)
+    assert settings.api_key() == "sk-inline-999"
+    redacted = json.dumps(settings.redacted())
+    assert "sk-inline-999" not in redacted
+    assert '"api_key": "***"' in redacted
+    assert "sk-inline-999" not in repr(settings)
+
+
+def test_several_candidates_as_a_list(tmp_path: Path) -> None:
+    path = write(tmp_path / "modelup.toml", "[llm]\ncandidate_model_id = ['a', 'b']\n")
+    assert load_settings(path).llm.candidate_model_ids == ["a", "b"]
+
+
+def test_duplicate_candidates_are_refused(tmp_path: Path) -> None:
+    path = write(tmp_path / "modelup.toml", "[llm]\ncandidate_model_id = ['a', 'a']\n")
+    with pytest.raises(ConfigError, match="distinct"):
+        load_settings(path)
+
+
+def test_find_config_file(tmp_path: Path) -> None:
+    assert find_config_file(None, tmp_path) is None
+    write(tmp_path / "modelup.toml", "")
+    assert find_config_file(None, tmp_path) == tmp_path / "modelup.toml"
+    with pytest.raises(ConfigError, match="not found"):
+        find_config_file(tmp_path / "missing.toml")

@@ -1,0 +1,75 @@
+"""Parsing into the contract: strict validity, recorded repairs, and hostile text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modelup.errors import WorkflowError
+from modelup.workflow.contract import REPAIR_CODE_FENCE, REPAIR_PROSE, Contract
+
+SCHEMA = {
+    "type": "object",
+    "required": ["category", "should_refuse"],
+    "properties": {"category": {"type": "string"}, "should_refuse": {"type": "boolean"}},
+}
+GOOD = {"category": "incident", "should_refuse": False}
+
+
+@pytest.fixture
+def contract() -> Contract:
+    return Contract(SCHEMA)
+
+
+def test_strict_json_is_strictly_valid(contract: Contract) -> None:
+    outcome = contract.parse(json.dumps(GOOD))
+    assert outcome.strict_valid and outcome.valid
+    assert outcome.output == GOOD
+    assert outcome.repairs == ()
+
+
+def test_code_fence_is_a_recorded_repair(contract: Contract) -> None:
+    outcome = contract.parse(f"```json\n{json.dumps(GOOD)}\n```")
+    assert outcome.valid and not outcome.strict_valid
+    assert outcome.repairs == (REPAIR_CODE_FENCE,)
+    assert outcome.output == GOOD
+
+
+def test_prose_around_json_is_a_recorded_repair(contract: Contract) -> None:
+    outcome = contract.parse(f"Sure! Here it is: {json.dumps(GOOD)} Hope that helps.")
+    assert outcome.valid and not outcome.strict_valid
+    assert outcome.repairs == (REPAIR_PROSE,)
+
+
+def test_schema_violation_is_invalid_and_explained(contract: Contract) -> None:
+    outcome = contract.parse(json.dumps({"category": "incident", "should_refuse": "no"}))
+    assert not outcome.valid and not outcome.strict_valid
+    assert outcome.output is None
+    assert any("should_refuse" in error for error in outcome.errors)
+
+
+def test_missing_field_is_invalid(contract: Contract) -> None:
+    outcome = contract.parse(json.dumps({"category": "incident"}))
+    assert not outcome.valid
+    assert any("should_refuse" in error for error in outcome.errors)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "I cannot help with that.", "[1, 2]", '"just a string"', "{" * 5000, "null"],
+)
+def test_non_objects_never_crash(contract: Contract, raw: str) -> None:
+    outcome = contract.parse(raw)
+    assert not outcome.valid and outcome.output is None
+    assert outcome.errors
+
+
+def test_deeply_nested_json_does_not_crash(contract: Contract) -> None:
+    outcome = contract.parse("[" * 100_000 + "]" * 100_000)
+    assert not outcome.valid
+
+
+def test_invalid_schema_is_a_workflow_error() -> None:
+    with pytest.raises(WorkflowError, match="not a valid JSON Schema"):
+        Contract({"type": "no-such-type"})

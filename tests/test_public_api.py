@@ -1,0 +1,37 @@
+"""The public API: ``__all__`` lists exactly what users may import, and it all imports."""
+
+from __future__ import annotations
+
+import modelup
+
+
+def test_all_is_sorted_and_unique() -> None:
+    assert list(modelup.__all__) == sorted(set(modelup.__all__))
+
+
+def test_everything_in_all_exists() -> None:
+    missing = [name for name in modelup.__all__ if not hasattr(modelup, name)]
+    assert missing == []
+
+
+def test_public_names_are_in_all() -> None:
+    public = {
+        name
+        for name, value in vars(modelup).items()
+        if not name.startswith("_") and not isinstance(value, type(modelup))
+    }
+    assert public == set(modelup.__all__)
+
+
+def test_errors_share_one_root() -> None:
+    for name in (
+        "ConfigError",
+        "DatasetError",
+        "WorkflowError",
+        "ClientError",
+        "ReportError",
+        "StoreError",
+        "ModelNotFoundError",
+    ):
+        assert issubclass(getattr(modelup, name), modelup.ModelupError)
+    assert issubclass(modelup.ConfigError, ValueError)
