@@ -155,3 +155,15 @@ def test_bundled_example_is_valid(support_ops_dataset: Path) -> None:
     first = dataset.cases[0]
     assert first.id == "UP-001"
     assert first.fields["required_action_keywords"] == ["rollback", "status page"]
+
+
+def test_single_line_jsonl_in_a_json_file_is_one_case(tmp_path: Path) -> None:
+    path = write_json(tmp_path / "one.json", case("ONLY"))
+    assert [c.id for c in load_dataset(path, WORKFLOW).cases] == ["ONLY"]
+
+
+def test_jsonl_suffix_is_always_json_lines(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_text(json.dumps({"cases": []}))
+    with pytest.raises(DatasetError, match="line 1"):
+        load_dataset(path, WORKFLOW)

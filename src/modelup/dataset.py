@@ -20,6 +20,8 @@ from modelup._naming import to_snake
 from modelup.errors import DatasetError
 from modelup.workflow.base import Workflow
 
+_JSONL_SUFFIXES = (".jsonl", ".ndjson")
+
 
 @dataclass(frozen=True, slots=True)
 class EvalCase:
@@ -69,18 +71,32 @@ def load_dataset(path: Path, workflow: Workflow) -> Dataset:
 
 
 def _records(path: Path, text: str) -> Iterator[tuple[str, Any]]:
-    stripped = text.lstrip()
-    if stripped.startswith("[") or (stripped.startswith("{") and _is_single_document(stripped)):
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
-        if isinstance(document, dict):
-            if "cases" not in document:
+    """Cases with where they are: ``case N`` in a JSON document, ``line N`` in JSONL.
+
+    A ``.jsonl``/``.ndjson`` file is always JSON Lines; otherwise a file that is one JSON array,
+    or one JSON object with ``cases``, is a document, and anything else is read as JSON Lines.
+    """
+    document = None
+    if path.suffix.lower() not in _JSONL_SUFFIXES:
+        stripped = text.lstrip()
+        if stripped.startswith("["):
+            document = _load_document(path, text)
+        elif stripped.startswith("{"):
+            try:
+                candidate = json.loads(text)
+            except json.JSONDecodeError:
+                candidate = None  # several objects: JSON Lines
+            if isinstance(candidate, dict) and "cases" in candidate:
+                document = candidate["cases"]
+                if not isinstance(document, list):
+                    raise DatasetError(f"{path}: 'cases' must be a JSON array")
+            elif isinstance(candidate, dict) and "id" not in candidate:
                 raise DatasetError(f"{path}: a JSON object dataset needs a 'cases' array")
-            document = document["cases"]
+    if document is not None:
         if not isinstance(document, list):
-            raise DatasetError(f"{path}: 'cases' must be a JSON array")
+            raise DatasetError(
+                f"{path}: a dataset must be a JSON array, an object with 'cases' or JSONL"
+            )
         for index, record in enumerate(document):
             yield f"case {index}", record
         return
@@ -93,13 +109,11 @@ def _records(path: Path, text: str) -> Iterator[tuple[str, Any]]:
             raise DatasetError(f"{path}: line {number}: invalid JSON: {exc.msg}") from exc
 
 
-def _is_single_document(text: str) -> bool:
-    """A JSONL file also starts with '{': it is one document only if it parses as one."""
+def _load_document(path: Path, text: str) -> Any:
     try:
-        json.loads(text)
-    except json.JSONDecodeError:
-        return False
-    return True
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
 
 
 def _case(path: Path, where: str, record: Any, workflow: Workflow) -> EvalCase:
