@@ -103,11 +103,11 @@ load_env() {
   source "$ENV_FILE"
 }
 
-# Is PID a live llama_cpp.server process (guards against PID reuse)?
+# Is PID a live serve.py server process (guards against PID reuse)?
 is_server_pid() {
   local pid="$1"
   [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null \
-    && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q 'llama_cpp.server'
+    && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q 'local-models/serve.py'
 }
 
 models_ok() {  # models_ok PORT -> 0 if GET /v1/models answers 200
@@ -123,17 +123,19 @@ running_pids() {
   return 0
 }
 
-start_one() {  # start_one NAME MODEL ALIAS PORT -> prints PID
-  local name="$1" model="$2" alias="$3" port="$4"
+start_one() {  # start_one NAME PORT -- SERVER_FLAGS... -> prints PID
+  local name="$1" port="$2"
+  shift 3
   if models_ok "$port"; then
     die "port $port already answers /v1/models: something else is serving there (stop it or set ${name^^}_PORT)"
   fi
+  # serve.py = `python -m llama_cpp.server` + a `gemma3` chat format (see its docstring).
+  # env -u: llama_cpp.server lets $HOST/$PORT from the environment override --host/--port.
   # setsid: the server outlives this script and is not killed with the caller's process group.
-  setsid "$PYTHON" -m llama_cpp.server \
-    --model "$model" --model_alias "$alias" \
+  env -u HOST -u PORT setsid "$PYTHON" "$EXAMPLE_DIR/serve.py" \
     --host "$HOST" --port "$port" \
     --n_ctx "$N_CTX" --n_threads "$N_THREADS" --n_threads_batch "$N_THREADS" \
-    >"$RUN_DIR/$name.log" 2>&1 < /dev/null &
+    "$@" >"$RUN_DIR/$name.log" 2>&1 < /dev/null &
   echo $!
 }
 
@@ -149,8 +151,12 @@ cmd_serve() {
     return 0
   fi
   local bpid cpid
-  bpid="$(start_one baseline "$SMOLLM2_GGUF" "$BASELINE_ALIAS" "$BASELINE_PORT")"
-  cpid="$(start_one candidate "$GEMMA3_GGUF" "$CANDIDATE_ALIAS" "$CANDIDATE_PORT")"
+  # SmolLM2's GGUF carries a ChatML template, which llama-cpp-python uses as is.
+  bpid="$(start_one baseline "$BASELINE_PORT" -- \
+    --model "$SMOLLM2_GGUF" --model_alias "$BASELINE_ALIAS")"
+  # The Gemma GGUF has no chat template: without --chat_format it would get `llama-2`.
+  cpid="$(start_one candidate "$CANDIDATE_PORT" -- \
+    --model "$GEMMA3_GGUF" --model_alias "$CANDIDATE_ALIAS" --chat_format gemma3)"
   printf 'baseline %s %s\ncandidate %s %s\n' "$bpid" "$BASELINE_PORT" "$cpid" "$CANDIDATE_PORT" > "$PID_FILE"
   log "started baseline pid $bpid (:$BASELINE_PORT) and candidate pid $cpid (:$CANDIDATE_PORT); logs in $RUN_DIR"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import inspect
 import math
 import random
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -123,12 +122,11 @@ def test_mcnemar_is_symmetric_and_capped() -> None:
     assert r.p_value_regression + r.p_value_improvement >= 1.0
 
 
-def test_mcnemar_large_n_is_fast() -> None:
-    start = time.perf_counter()
+def test_mcnemar_large_n_gives_probabilities() -> None:
+    # Speed is measured by benchmarks/bench_stats.py, not asserted here.
     for b, c in [(49_800, 50_200), (50_000, 50_000), (45_000, 55_000), (1, 99_999)]:
         result = mcnemar_exact(b, c)
         assert 0.0 <= result.p_value <= 1.0
-    assert time.perf_counter() - start < 1.0
 
 
 def test_mcnemar_rejects_bad_counts() -> None:
@@ -249,13 +247,6 @@ def test_bootstrap_matches_scipy_percentile() -> None:
     ours = paired_bootstrap_ci(base, cand, resamples=5000, seed=0)
     assert ours.low == pytest.approx(float(ref.confidence_interval.low), abs=0.02)
     assert ours.high == pytest.approx(float(ref.confidence_interval.high), abs=0.02)
-
-
-def test_bootstrap_is_fast_enough() -> None:
-    base, cand = _paired_scores(5000, seed=4)
-    start = time.perf_counter()
-    paired_bootstrap_ci(base, cand, resamples=2000)
-    assert time.perf_counter() - start < 10.0  # ~1 s on a laptop; generous for slow CI
 
 
 @pytest.mark.parametrize(

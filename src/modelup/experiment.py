@@ -7,21 +7,26 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from typing import Literal
 
+from modelup.cache import ResponseCache, public_endpoint
+from modelup.checkpoint import Journal, SavedRun, load_run, restore_settings
 from modelup.clients.base import ModelClient
 from modelup.clients.openai import OpenAICompatibleClient, RetryPolicy
 from modelup.clients.simulated import SimulatedModelClient
-from modelup.config import Settings
+from modelup.comparison import StatisticsSettings
+from modelup.config import ModelSettings, Settings
 from modelup.dataset import Dataset, load_dataset
 from modelup.errors import ConfigError, WorkflowError
-from modelup.gate import GateRule, seed_policy
+from modelup.gate import GateRule
+from modelup.policy import check_rules, select_rules, statistics_settings
+from modelup.pricing import Price
 from modelup.report.build import build_report
 from modelup.report.schema import Report
-from modelup.runner import ModelTarget, ProgressCallback, Role, replay
+from modelup.runner import ModelTarget, ProgressCallback, Recording, Role, replay
 from modelup.scoring import Scorer
 from modelup.workflow.base import Workflow
 from modelup.workflow.registry import get_workflow
@@ -37,6 +42,9 @@ class RunPlan:
     targets: tuple[ModelTarget, ...]
     """The baseline first, then every candidate."""
     rules: tuple[GateRule, ...]
+    rules_source: str = "promotion"
+    """Where the rules came from: ``config`` ([gate]), ``workflow`` or ``promotion`` (seed)."""
+    statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
 
     @property
     def baseline(self) -> ModelTarget:
@@ -71,31 +79,71 @@ def plan_run(settings: Settings) -> RunPlan:
         )
     dataset = load_dataset(experiment.dataset_path, workflow)
     llm = settings.llm
-    endpoint = "simulated" if experiment.use_mock_client else llm.base_url
     roles: list[tuple[Role, str]] = [("baseline", llm.baseline_model_id)]
     roles += [("candidate", model) for model in llm.candidate_model_ids]
     if llm.baseline_model_id in llm.candidate_model_ids:
         raise ConfigError(f"llm.candidate_model_id: {llm.baseline_model_id!r} is also the baseline")
-    targets = tuple(
-        ModelTarget(
-            role=role,
-            model=model,
-            endpoint=endpoint,
-            temperature=llm.temperature,
-            max_tokens=llm.max_tokens,
-            seed=llm.seed,
-        )
-        for role, model in roles
+    targets = tuple(_target(settings, role, model) for role, model in roles)
+    rules, source = select_rules(settings, workflow)
+    rules = _skip_unpriced_cost(rules, targets)
+    if source == "config":
+        check_rules(rules, workflow, dataset)
+    return RunPlan(
+        settings, workflow, dataset, targets, rules, source, statistics_settings(settings.gate)
     )
-    promotion = settings.promotion
-    rules = seed_policy(
-        max_pass_rate_regression=promotion.max_pass_rate_regression,
-        max_structured_output_regression=promotion.max_structured_output_regression,
-        max_safety_regression=promotion.max_safety_regression,
-        max_p95_latency_regression_percent=promotion.max_p95_latency_regression_percent,
-        min_quality_score_improvement=promotion.min_quality_score_improvement,
+
+
+def model_settings(settings: Settings, model: str) -> ModelSettings:
+    """``model``'s own ``[models."id"]`` settings with every key it leaves out taken from
+    ``[llm]`` (request parameters: ``llm.extra`` updated with the model's ``extra``)."""
+    llm = settings.llm
+    own = settings.models.get(model) or ModelSettings()
+    own_key = own.api_key is not None or own.api_key_env is not None
+    return ModelSettings(
+        base_url=own.base_url or llm.base_url,
+        api_key=own.api_key if own_key else llm.api_key,
+        api_key_env=own.api_key_env if own_key else llm.api_key_env,
+        temperature=llm.temperature if own.temperature is None else own.temperature,
+        max_tokens=llm.max_tokens if own.max_tokens is None else own.max_tokens,
+        seed=llm.seed if own.seed is None else own.seed,
+        connect_timeout_s=own.connect_timeout_s or llm.connect_timeout_s,
+        read_timeout_s=own.read_timeout_s or llm.read_timeout_s,
+        max_attempts=own.max_attempts or llm.max_attempts,
+        extra={**llm.extra, **own.extra},
     )
-    return RunPlan(settings, workflow, dataset, targets, rules)
+
+
+def _target(settings: Settings, role: Role, model: str) -> ModelTarget:
+    resolved = model_settings(settings, model)
+    price = settings.prices.get(model)
+    mock = settings.experiment.use_mock_client
+    return ModelTarget(
+        role=role,
+        model=model,
+        endpoint="simulated" if mock else public_endpoint(resolved.base_url or ""),
+        temperature=resolved.temperature or 0.0,
+        max_tokens=resolved.max_tokens,
+        seed=resolved.seed,
+        extra=resolved.extra,
+        price=Price(price.input_per_million, price.output_per_million) if price else None,
+    )
+
+
+def _skip_unpriced_cost(
+    rules: tuple[GateRule, ...], targets: tuple[ModelTarget, ...]
+) -> tuple[GateRule, ...]:
+    """A cost rule cannot be judged without prices: it is then reported as skipped (a signal,
+    which never decides) instead of holding every run on a figure nobody could compute."""
+    unpriced = [target.model for target in targets if target.price is None]
+    if not unpriced:
+        return rules
+    note = f"skipped: no price for {', '.join(unpriced)}"
+    return tuple(
+        replace(rule, authority="signal", name=f"{rule.title} ({note})")
+        if rule.figure == "cost_usd" and rule.authority != "signal"
+        else rule
+        for rule in rules
+    )
 
 
 def make_clients(plan: RunPlan) -> list[ModelClient]:
@@ -126,20 +174,79 @@ def make_clients(plan: RunPlan) -> list[ModelClient]:
             except WorkflowError as exc:
                 raise ConfigError(f"mock.profiles.{name}: {exc}") from None
         return clients
-    llm = settings.llm
-    api_key = settings.api_key()
-    retry = RetryPolicy(attempts=llm.max_attempts)
-    return [
-        OpenAICompatibleClient(
-            llm.base_url,
-            api_key=api_key,
-            connect_timeout_s=llm.connect_timeout_s,
-            read_timeout_s=llm.read_timeout_s,
-            retry=retry,
-            max_connections=settings.experiment.concurrency,
+    # Targets with the same endpoint, key and timeouts share a client, hence its keep-alive
+    # connections; the runner bounds the calls in flight per endpoint.
+    shared: dict[tuple[object, ...], ModelClient] = {}
+    live: list[ModelClient] = []
+    for target in plan.targets:
+        resolved = model_settings(settings, target.model)
+        api_key = settings.api_key(target.model)
+        timeouts = (resolved.connect_timeout_s or 10.0, resolved.read_timeout_s or 120.0)
+        attempts = resolved.max_attempts or 4
+        identity = (resolved.base_url, api_key, timeouts, attempts)
+        if identity not in shared:
+            shared[identity] = OpenAICompatibleClient(
+                resolved.base_url or "",
+                api_key=api_key,
+                connect_timeout_s=timeouts[0],
+                read_timeout_s=timeouts[1],
+                retry=RetryPolicy(attempts=attempts),
+                max_connections=settings.experiment.concurrency,
+            )
+        live.append(shared[identity])
+    return live
+
+
+def new_run_id(started_at: datetime) -> str:
+    """``<UTC time>-<random hex>``: sortable, unique, and safe as a directory name."""
+    return f"{started_at.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+def open_recording(
+    plan: RunPlan, run_id: str, started_at: datetime, saved: SavedRun | None = None
+) -> Recording:
+    """For a live run: the response cache (unless disabled) and the run's journal, new or, for
+    a resumed run, reopened. Mock runs record nothing: their answers cost nothing to redo."""
+    if plan.client_kind == "mock":
+        return Recording()
+    settings = plan.settings
+    cache = None
+    if settings.cache.enabled:
+        cache = ResponseCache(settings.cache.path, refresh=settings.cache.refresh)
+    runs = settings.experiment.runs_directory
+    if saved is not None:
+        journal = Journal(runs / saved.run_id)
+    else:
+        journal = Journal.create(
+            runs,
+            run_id=run_id,
+            started_at=started_at,
+            settings=settings.redacted(),
+            dataset_sha256=plan.dataset.sha256,
+            models=tuple(target.model for target in plan.targets),
         )
-        for _ in plan.targets
-    ]
+    return Recording(cache, journal, saved.outcomes if saved is not None else {})
+
+
+def close_recording(recording: Recording) -> None:
+    if recording.cache is not None:
+        recording.cache.close()
+    if recording.journal is not None:
+        recording.journal.close()
+
+
+def resume_plan(current: Settings, run_id: str) -> tuple[RunPlan, SavedRun]:
+    """The plan of a stopped run, from its checkpoint; the dataset must be unchanged."""
+    saved = load_run(current.experiment.runs_directory, run_id)
+    plan = plan_run(restore_settings(saved, current))
+    if plan.dataset.sha256 != saved.dataset_sha256:
+        raise ConfigError(
+            f"--resume: {plan.dataset.path} changed since run {run_id} started "
+            f"(sha256 {plan.dataset.sha256[:12]}, was {saved.dataset_sha256[:12]})"
+        )
+    if tuple(target.model for target in plan.targets) != saved.models:
+        raise ConfigError(f"--resume: run {run_id} was planned for other models")
+    return plan, saved
 
 
 async def execute(
@@ -147,9 +254,14 @@ async def execute(
     clients: list[ModelClient],
     *,
     on_result: ProgressCallback | None = None,
+    recording: Recording | None = None,
+    run_id: str | None = None,
+    started_at: datetime | None = None,
 ) -> Report:
-    """Replay the plan with ``clients`` (closed afterwards) and build the report."""
-    started = datetime.now(UTC)
+    """Replay the plan with ``clients`` (closed afterwards) and build the report.
+    ``recording`` caches and journals the calls (see ``open_recording``); a resumed run
+    passes its original ``run_id`` and ``started_at``."""
+    started = started_at or datetime.now(UTC)
     scorer = Scorer(plan.workflow)
     try:
         results = await replay(
@@ -159,13 +271,14 @@ async def execute(
             concurrency=plan.settings.experiment.concurrency,
             epochs=plan.settings.experiment.epochs,
             on_result=on_result,
+            recording=recording,
         )
     finally:
-        for client in clients:
+        for client in {id(client): client for client in clients}.values():
             await client.aclose()
     finished = datetime.now(UTC)
     return build_report(
-        run_id=f"{started.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}",
+        run_id=run_id or new_run_id(started),
         tool_version=tool_version(),
         started_at=started,
         finished_at=finished,
@@ -177,6 +290,7 @@ async def execute(
         targets=plan.targets,
         results=results,
         rules=plan.rules,
+        statistics=plan.statistics,
     )
 
 

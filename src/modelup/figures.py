@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from modelup.pricing import Price
 from modelup.scoring import CaseResult
 from modelup.workflow.base import Workflow
 
@@ -26,6 +27,7 @@ TRAILING_FIGURES = (
     "p95_latency_ms",
     "prompt_tokens",
     "completion_tokens",
+    "cost_usd",
     "quality_score",
     "error_count",
 )
@@ -45,8 +47,11 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     return ordered[rank - 1]
 
 
-def summarize(workflow: Workflow, results: Sequence[CaseResult]) -> dict[str, float | None]:
-    """The figures of ``results``; rates are over every case, errored ones included."""
+def summarize(
+    workflow: Workflow, results: Sequence[CaseResult], *, price: Price | None = None
+) -> dict[str, float | None]:
+    """The figures of ``results``; rates are over every case, errored ones included.
+    ``cost_usd`` is the estimated cost at ``price``, and missing without one."""
     total = len(results)
     if total == 0:
         return {name: None for name in figure_names(workflow)} | {"case_count": 0, "error_count": 0}
@@ -72,6 +77,9 @@ def summarize(workflow: Workflow, results: Sequence[CaseResult]) -> dict[str, fl
     summary["p95_latency_ms"] = percentile(latencies, 0.95)
     summary["prompt_tokens"] = sum(r.usage.prompt_tokens for r in results)
     summary["completion_tokens"] = sum(r.usage.completion_tokens for r in results)
+    summary["cost_usd"] = (
+        sum(price.cost_usd(r.usage) for r in results) if price is not None else None
+    )
     summary["quality_score"] = quality_score(workflow, summary)
     summary["error_count"] = sum(r.error is not None for r in results)
     return summary
@@ -89,7 +97,7 @@ def quality_score(workflow: Workflow, summary: Mapping[str, float | None]) -> fl
 
 
 def summarize_groups(
-    workflow: Workflow, results: Sequence[CaseResult], *, by: str
+    workflow: Workflow, results: Sequence[CaseResult], *, by: str, price: Price | None = None
 ) -> dict[str, dict[str, float | None]]:
     """Summaries per task family (``by="family"``) or per gate subset (``by="subset"``)."""
     groups: dict[str, list[CaseResult]] = {}
@@ -97,7 +105,7 @@ def summarize_groups(
         keys = (result.family,) if by == "family" else result.subsets
         for key in keys:
             groups.setdefault(key, []).append(result)
-    return {key: summarize(workflow, groups[key]) for key in sorted(groups)}
+    return {key: summarize(workflow, groups[key], price=price) for key in sorted(groups)}
 
 
 def format_figure(name: str, value: float | None) -> str:
@@ -108,6 +116,8 @@ def format_figure(name: str, value: float | None) -> str:
         return f"{value * 100:.1f}%"
     if name.endswith("_ms"):
         return f"{value:.0f} ms"
+    if name.endswith("_usd"):
+        return f"${value:.4f}"
     if name.endswith(("_count", "_tokens")):
         return f"{value:.0f}"
     return f"{value:.3f}"
@@ -115,6 +125,8 @@ def format_figure(name: str, value: float | None) -> str:
 
 def label(name: str) -> str:
     """``p95_latency_ms`` → ``P95 latency``; used wherever a figure is shown to a person."""
+    if name.endswith("_usd"):
+        return label(name.removesuffix("_usd")) + " (USD)"
     words = name.removesuffix("_ms").split("_")
     text = " ".join(words)
     return text[0].upper() + text[1:] if text else name

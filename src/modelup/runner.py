@@ -1,20 +1,27 @@
 """Replay a dataset against several models side by side.
 
-Each model has its own client and its own bound on calls in flight; all models are replayed at
-once. Results come back in case order whatever finishes first, and every case ends scored or
-errored: a call that fails is evidence, not a gap.
+Targets on the same endpoint share one pool of ``concurrency`` workers, which bounds the calls in
+flight per endpoint and interleaves the models case by case, so baseline and candidate are
+replayed side by side. Results come back in case order whatever finishes first, and every case
+ends scored or errored: a call that fails is evidence, not a gap.
+
+Before calling, a trial is looked up in the outcomes of a resumed run, then in the response
+cache; every outcome is journaled as it arrives, so a run stopped midway loses nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from modelup.cache import ResponseCache, cache_key
 from modelup.chat import ChatRequest
+from modelup.checkpoint import CallOutcome, Journal
 from modelup.clients.base import CallFailed, ModelClient
 from modelup.dataset import Dataset, EvalCase
+from modelup.pricing import Price
 from modelup.scoring import CaseResult, Scorer
 
 Role = Literal["baseline", "candidate"]
@@ -22,7 +29,7 @@ Role = Literal["baseline", "candidate"]
 
 @dataclass(frozen=True, slots=True)
 class ModelTarget:
-    """One model to replay: who it is in the comparison and how it is asked."""
+    """One model to replay: who it is in the comparison, how it is asked, what it costs."""
 
     role: Role
     model: str
@@ -31,10 +38,25 @@ class ModelTarget:
     max_tokens: int | None = None
     seed: int | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+    price: Price | None = None
+    """USD per million tokens, when the configuration knows it."""
 
 
 ProgressCallback = Callable[[int, CaseResult], None]
 """Called with (target index, result) as each case finishes."""
+
+Trial = tuple[EvalCase, int]
+"""A case and its epoch."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recording:
+    """Where outcomes are remembered: the response cache (live answers by request), the
+    journal of this run, and the outcomes of the run being resumed, if any."""
+
+    cache: ResponseCache | None = None
+    journal: Journal | None = None
+    resumed: Mapping[tuple[int, int], CallOutcome] = field(default_factory=dict)
 
 
 async def replay(
@@ -45,23 +67,48 @@ async def replay(
     concurrency: int = 4,
     epochs: int = 1,
     on_result: ProgressCallback | None = None,
+    recording: Recording | None = None,
 ) -> list[list[CaseResult]]:
     """Every case through every target ``epochs`` times; one result list per target, in case
     order and, within a case, in epoch order.
 
-    Each target gets ``concurrency`` workers pulling cases from a shared iterator, so memory
-    stays flat however many cases there are, and a slow model never starves a fast one.
+    Each endpoint gets ``concurrency`` workers pulling (case, model) pairs from one shared
+    iterator, so memory stays flat however many cases there are.
     """
-    trials = [(case, epoch) for case in dataset.cases for epoch in range(max(1, epochs))]
+    record = recording or Recording()
+    epochs = max(1, epochs)
+    trials: list[Trial] = [(case, epoch) for case in dataset.cases for epoch in range(epochs)]
     results: list[list[CaseResult | None]] = [[None] * len(trials) for _ in targets]
 
-    async def worker(
-        index: int,
-        target: ModelTarget,
-        client: ModelClient,
-        todo: Iterator[tuple[int, tuple[EvalCase, int]]],
-    ) -> None:
-        for position, (case, epoch) in todo:
+    async def outcome_of(index: int, position: int, request: ChatRequest) -> CallOutcome:
+        saved = record.resumed.get((index, position))
+        if saved is not None:
+            return saved
+        target, client = targets[index]
+        key = cache_key(target.endpoint, request) if record.cache is not None else None
+        if record.cache is not None and key is not None:
+            hit = record.cache.get(key)
+            if hit is not None:
+                outcome = CallOutcome(hit, cached=True)
+                if record.journal is not None:
+                    record.journal.record(index, position, outcome)
+                return outcome
+        try:
+            response = await client.complete(request)
+        except CallFailed as exc:
+            outcome = CallOutcome(None, error=str(exc))
+        else:
+            outcome = CallOutcome(response)
+            if record.cache is not None and key is not None:
+                record.cache.put(key, target.model, response)
+        if record.journal is not None:
+            record.journal.record(index, position, outcome)
+        return outcome
+
+    async def worker(todo: Iterator[tuple[int, int]]) -> None:
+        for index, position in todo:
+            target = targets[index][0]
+            case, epoch = trials[position]
             request = ChatRequest(
                 model=target.model,
                 messages=scorer.workflow.prompt.render(case.fields),
@@ -71,22 +118,37 @@ async def replay(
                 extra=target.extra,
                 epoch=epoch,
             )
-            try:
-                response = await client.complete(request)
-            except CallFailed as exc:
-                result = scorer.errored(case, str(exc), epoch=epoch)
+            outcome = await outcome_of(index, position, request)
+            if outcome.response is None:
+                result = scorer.errored(case, outcome.error or "unknown error", epoch=epoch)
             else:
-                result = scorer.score(case, response, epoch=epoch)
+                result = scorer.score(case, outcome.response, epoch=epoch)
+                if outcome.cached:
+                    result = replace(result, cached=True)
             results[index][position] = result
             if on_result is not None:
                 on_result(index, result)
 
     workers = []
-    for index, (target, client) in enumerate(targets):
-        todo = iter(enumerate(trials))
-        workers += [worker(index, target, client, todo) for _ in range(max(1, concurrency))]
+    for group in _by_endpoint(target for target, _ in targets).values():
+        todo = _interleaved(group, len(trials))
+        workers += [worker(todo) for _ in range(max(1, concurrency))]
     await _gather_or_cancel(workers)
     return [[_done(result) for result in per_target] for per_target in results]
+
+
+def _interleaved(group: list[int], trials: int) -> Iterator[tuple[int, int]]:
+    """(target, trial) pairs case by case: each model of the group gets trial 0, then 1..."""
+    for position in range(trials):
+        for index in group:
+            yield index, position
+
+
+def _by_endpoint(targets: Iterator[ModelTarget]) -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for index, target in enumerate(targets):
+        groups.setdefault(target.endpoint, []).append(index)
+    return groups
 
 
 def _done(result: CaseResult | None) -> CaseResult:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import typer
 
 from modelup._cli.datasets import validate_dataset
+from modelup._cli.diff import diff
+from modelup._cli.history import history
+from modelup._cli.report import report
 from modelup._cli.run import run
 from modelup._cli.workflows import workflows
 from modelup.experiment import tool_version
@@ -18,7 +21,10 @@ app = typer.Typer(
 )
 app.command()(run)
 app.command("validate-dataset")(validate_dataset)
+app.command()(diff)
 app.command()(workflows)
+app.command()(report)
+app.command()(history)
 
 
 @app.command()

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from modelup import console as view
 from modelup._cli.common import EXIT_INTERRUPTED, VERDICT_EXIT, fail
+from modelup._cli.history import record as record_history
 from modelup.config import find_config_file, load_settings
-from modelup.errors import ModelupError
-from modelup.experiment import execute, make_clients, plan_run, tool_version
+from modelup.errors import ClientError, ModelupError
+from modelup.experiment import (
+    close_recording,
+    execute,
+    make_clients,
+    new_run_id,
+    open_recording,
+    plan_run,
+    resume_plan,
+    tool_version,
+)
+from modelup.report.formats import write_formats
 from modelup.report.io import report_filename, unique_path, write_report
+from modelup.runner import Recording
 
 
 def run(
@@ -36,11 +50,30 @@ def run(
         bool | None, typer.Option("--mock/--live", help="Simulated models or the live endpoint.")
     ] = None,
     mode: Annotated[str | None, typer.Option(help="compare or shadow.")] = None,
-    workflow: Annotated[str | None, typer.Option(help="Registered workflow name.")] = None,
+    workflow: Annotated[
+        str | None, typer.Option(help="Registered workflow name or workflow file (.toml, .yaml).")
+    ] = None,
     concurrency: Annotated[int | None, typer.Option(help="Calls in flight per model.")] = None,
     epochs: Annotated[int | None, typer.Option(help="Replays of each case per model.")] = None,
     report_dir: Annotated[Path | None, typer.Option(help="Directory for the report.")] = None,
     report_file: Annotated[Path | None, typer.Option(help="Exact report file path.")] = None,
+    report_format: Annotated[
+        list[str] | None,
+        typer.Option("--format", help="json,html,md,junit: written next to the JSON report."),
+    ] = None,
+    history: Annotated[
+        bool | None, typer.Option("--history/--no-history", help="Record the run in history.")
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")
+    ] = False,
+    refresh_cache: Annotated[
+        bool, typer.Option("--refresh-cache", help="Call again and replace cached answers.")
+    ] = False,
+    resume: Annotated[
+        str | None,
+        typer.Option(metavar="RUN_ID", help="Resume a stopped live run: only missing calls."),
+    ] = None,
 ) -> None:
     """Replay the dataset against baseline and candidate, score, gate and write the report.
 
@@ -55,7 +88,9 @@ def run(
             "workflow": workflow,
             "concurrency": concurrency,
             "epochs": epochs,
+            "formats": ",".join(report_format) if report_format else None,
         },
+        "history": {"enabled": history},
         "llm": {
             "baseline_model_id": baseline,
             "candidate_model_id": (candidate[0] if len(candidate) == 1 else candidate)
@@ -64,15 +99,43 @@ def run(
             "base_url": base_url,
             "api_key_env": api_key_env,
         },
+        "cache": {
+            "enabled": False if no_cache else None,
+            "refresh": True if refresh_cache else None,
+        },
     }
     out = Console(soft_wrap=True)
+    errors = Console(stderr=True, soft_wrap=True)
+    recording: Recording | None = None
+    resume_hint = "modelup run --resume {run_id}" + (f" --config {config}" if config else "")
     try:
         settings = load_settings(find_config_file(config), flags)
-        plan = plan_run(settings)
+        saved = None
+        if resume is not None:
+            plan, saved = resume_plan(settings, resume)
+        else:
+            plan = plan_run(settings)
         clients = make_clients(plan)
+        started = saved.started_at if saved is not None else datetime.now(UTC)
+        run_id = saved.run_id if saved is not None else new_run_id(started)
+        recording = open_recording(plan, run_id, started, saved)
+        resume_hint = resume_hint.format(run_id=run_id)
         view.print_header(out, plan, tool_version())
-        with view.progress_bar(Console(stderr=True), plan) as on_result:
-            report = asyncio.run(execute(plan, clients, on_result=on_result))
+        if saved is not None:
+            out.print(
+                Text(f"Resuming run {run_id}: {len(saved.outcomes)} call(s) already done", "dim")
+            )
+        with view.progress_bar(errors, plan) as on_result:
+            report = asyncio.run(
+                execute(
+                    plan,
+                    clients,
+                    on_result=on_result,
+                    recording=recording,
+                    run_id=run_id,
+                    started_at=started,
+                )
+            )
         path = report_file or unique_path(
             settings.experiment.report_directory,
             report_filename(
@@ -83,11 +146,26 @@ def run(
             ),
         )
         write_report(report, path)
+        rendered = write_formats(report, path, settings.experiment.formats)
+        if recording.journal is not None:
+            recording.journal.remove()
     except ModelupError as error:
-        raise fail(error) from None
+        exit_ = fail(error)
+        if isinstance(error, ClientError) and recording and recording.journal is not None:
+            errors.print(Text(f"Results so far are saved. Resume with: {resume_hint}"))
+        raise exit_ from None
     except KeyboardInterrupt:
-        Console(stderr=True).print("Interrupted: no report written.")
+        if recording is not None and recording.journal is not None:
+            errors.print(Text(f"Interrupted: results so far are saved. Resume with: {resume_hint}"))
+        else:
+            errors.print("Interrupted: no report written.")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    finally:
+        if recording is not None:
+            close_recording(recording)
     view.print_results(out, report)
+    record_history(out, settings, report, path)
+    for name, other in rendered.items():
+        out.print(f"Report ({name}): {other}", markup=False, highlight=False)
     out.print(f"Report: {path}", markup=False, highlight=False)
     raise typer.Exit(VERDICT_EXIT[report.decision.verdict])

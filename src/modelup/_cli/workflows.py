@@ -1,12 +1,48 @@
-"""``modelup workflows``: the workflows this installation knows."""
+"""``modelup workflows``: the workflows this installation knows, and where each is declared."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelup._cli.common import fail
+from modelup.errors import ModelupError
+from modelup.workflow.base import Workflow
+from modelup.workflow.loader import load_workflow_file
 from modelup.workflow.registry import get_workflow, workflow_names
+from modelup.workflows import is_bundled
 
 
-def workflows() -> None:
-    """List the registered workflows."""
-    for name in workflow_names():
-        definition = get_workflow(name)
-        print(f"{name}  v{definition.version}  {definition.description}")
+def workflows(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Workflow files (.toml, .yaml) to check and list as well."),
+    ] = None,
+) -> None:
+    """List the registered and bundled workflows with their source; check workflow files."""
+    try:
+        found = [get_workflow(name) for name in workflow_names()]
+        found += [load_workflow_file(file) for file in files or ()]
+    except ModelupError as error:
+        raise fail(error) from None
+    for definition in found:
+        print(f"{definition.name}  v{definition.version}  {_origin(definition)}")
+        if definition.description:
+            print(f"    {definition.description}")
+        print(f"    figures: {', '.join(definition.check_figures)}")
+        gate = (
+            f"its own default ({len(definition.gate_rules)} rules)"
+            if definition.gate_rules
+            else "the seed's, from [promotion]"
+        )
+        simulated = "yes" if definition.simulator is not None else "no"
+        print(f"    gate: {gate}; simulated models: {simulated}")
+
+
+def _origin(definition: Workflow) -> str:
+    if definition.source is None:
+        return "registered in Python"
+    kind = "bundled" if is_bundled(definition) else "file"
+    return f"{kind}: {definition.source}"

@@ -4,14 +4,20 @@ Works with Ollama, vLLM, llama.cpp server and OpenAI. The httpx transport is a c
 argument so that tests can use ``httpx.MockTransport`` as well as a real loopback server.
 Transient failures (429, 5xx, timeouts, dropped connections) are retried with exponential backoff
 and jitter, honouring ``Retry-After``; other 4xx are not. A call that still fails raises
-``CallFailed`` (the case is recorded as errored); a model the endpoint does not serve raises
-``ModelNotFoundError`` and stops the run.
+``CallFailed`` (the case is recorded as errored). Failures that no further call could change
+stop the run: a model the endpoint does not serve (``ModelNotFoundError``), a wrong route or a
+rejected API key, a bad URL, and an endpoint that never answered at all (``ClientError``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -20,12 +26,11 @@ from tenacity import (
     RetryCallState,
     retry_if_exception,
     stop_after_attempt,
-    wait_exponential_jitter,
 )
 
 from modelup.chat import ChatRequest, ChatResponse, Usage
 from modelup.clients.base import CallFailed
-from modelup.errors import ModelNotFoundError
+from modelup.errors import ClientError, ModelNotFoundError
 
 _MAX_ERROR_TEXT = 300
 _MAX_RETRY_AFTER_S = 60.0
@@ -44,9 +49,16 @@ class RetryPolicy:
 class _Transient(Exception):
     """A failure worth retrying; carries the server's ``Retry-After`` when it gave one."""
 
-    def __init__(self, reason: str, retry_after_s: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after_s: float | None = None, *, unreachable: bool = False
+    ) -> None:
         super().__init__(reason)
         self.retry_after_s = retry_after_s
+        self.unreachable = unreachable
+        """No connection could be made at all (refused, name not resolved, connect timeout)."""
+
+
+Sleep = Callable[[float], Awaitable[None]]
 
 
 class OpenAICompatibleClient:
@@ -62,10 +74,15 @@ class OpenAICompatibleClient:
         retry: RetryPolicy | None = None,
         max_connections: int = 64,
         transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.base_url = base_url.rstrip("/")
         self._retry = retry or RetryPolicy()
+        self._sleep: Sleep = sleep or asyncio.sleep
+        self._answered = False
+        """Whether the endpoint ever answered: until it has, an unreachable endpoint stops the
+        run instead of erroring every case after a full round of retries."""
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
@@ -85,6 +102,7 @@ class OpenAICompatibleClient:
             stop=stop_after_attempt(self._retry.attempts),
             wait=self._wait,
             retry=retry_if_exception(lambda exc: isinstance(exc, _Transient)),
+            sleep=self._sleep,
             reraise=True,
         )
         try:
@@ -93,13 +111,20 @@ class OpenAICompatibleClient:
                     return await self._call(request.model, body)
         except _Transient as exc:
             attempts = self._retry.attempts
+            if exc.unreachable and not self._answered:
+                raise ClientError(
+                    f"cannot reach {self.base_url}: {exc} (after {attempts} attempts); "
+                    "is the server running and is base_url right?"
+                ) from exc
             raise CallFailed(f"{exc} (gave up after {attempts} attempts)") from exc
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     def _wait(self, state: RetryCallState) -> float:
-        backoff = wait_exponential_jitter(
-            initial=self._retry.initial_s, max=self._retry.max_s, jitter=self._retry.jitter_s
-        )(state)
+        # Exponential backoff with jitter, capped, as tenacity's ``wait_exponential_jitter``
+        # computes it (whose parameter names changed across tenacity versions).
+        policy = self._retry
+        exponential = policy.initial_s * 2 ** (state.attempt_number - 1)
+        backoff = min(exponential + random.uniform(0, policy.jitter_s), policy.max_s)
         outcome = state.outcome
         error = outcome.exception() if outcome is not None else None
         if isinstance(error, _Transient) and error.retry_after_s is not None:
@@ -110,20 +135,36 @@ class OpenAICompatibleClient:
         started = time.perf_counter()
         try:
             response = await self._http.post("/chat/completions", json=body)
+        except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+            raise ClientError(f"{self.base_url}: not a usable endpoint URL: {exc}") from exc
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            reason = f"cannot connect ({type(exc).__name__}: {exc})"
+            raise _Transient(reason, unreachable=True) from exc
         except httpx.TimeoutException as exc:
             raise _Transient(f"timed out ({type(exc).__name__})") from exc
         except httpx.TransportError as exc:
             raise _Transient(f"connection failed ({type(exc).__name__}: {exc})") from exc
         latency_ms = (time.perf_counter() - started) * 1000
-        if response.status_code == 429 or response.status_code >= 500:
+        self._answered = True
+        status = response.status_code
+        if status == 429 or status >= 500:
             raise _Transient(
-                f"HTTP {response.status_code}: {_error_text(response)}",
+                f"HTTP {status}: {_error_text(response)}",
                 _retry_after(response.headers.get("retry-after")),
             )
-        if response.status_code == 404 and "model" in _error_text(response).lower():
-            raise ModelNotFoundError(_not_found_message(self.base_url, model, response))
-        if response.status_code >= 400:
-            raise CallFailed(f"HTTP {response.status_code}: {_error_text(response)}")
+        if status == 404:
+            if "model" in _error_text(response).lower():
+                raise ModelNotFoundError(_not_found_message(self.base_url, model, response))
+            raise ClientError(
+                f"{self.base_url}/chat/completions: HTTP 404: {_error_text(response)} "
+                "(an OpenAI-compatible base_url usually ends in /v1)"
+            )
+        if status == 401:
+            raise ClientError(
+                f"{self.base_url} rejected the API key (HTTP 401): {_error_text(response)}"
+            )
+        if status >= 400:
+            raise CallFailed(f"HTTP {status}: {_error_text(response)}")
         return _parse_response(response, latency_ms)
 
 
@@ -196,5 +237,13 @@ def _retry_after(value: str | None) -> float | None:
     try:
         seconds = float(value)
     except ValueError:
-        return None  # An HTTP date: rare for these APIs; the exponential backoff applies.
+        try:
+            when = parsedate_to_datetime(value)  # the HTTP-date form
+        except (TypeError, ValueError):
+            return None  # unreadable: the exponential backoff applies
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if seconds != seconds:  # NaN
+        return None
     return min(max(seconds, 0.0), _MAX_RETRY_AFTER_S)

@@ -41,7 +41,8 @@ def write_report(report: Report, path: Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(report_json(report), encoding="utf-8")
+        # A lone surrogate from model text is written back as its JSON escape, not a crash.
+        temporary.write_text(report_json(report), encoding="utf-8", errors="backslashreplace")
         os.replace(temporary, path)
     except OSError as exc:
         raise ReportError(f"{path}: cannot write report: {exc.strerror or exc}") from exc

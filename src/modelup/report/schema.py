@@ -49,10 +49,40 @@ class CaseRecord(_Record):
     output: dict[str, Any] | None
     latency_ms: float | None
     usage: UsageRecord
+    cost_usd: float | None = None
+    """Estimated cost of the call at the model's configured price; null without a price."""
     resolved_model: str | None
     system_fingerprint: str | None
     error: str | None
     cached: bool = False
+    """Answered from the response cache (``latency_ms`` is the original call's)."""
+
+
+class TrialCaseRecord(_Record):
+    case_id: str
+    trials: int
+    passes: int
+    pass_probability: float
+
+
+class TrialsRecord(_Record):
+    """Repeated trials of one model: per-case pass probability, pass@k and pass^k."""
+
+    epochs: int
+    temperature: float | None
+    seed: int | None
+    pass_at_k: dict[str, float]
+    """k (1..epochs) → mean over cases of the unbiased pass@k."""
+    pass_hat_k: dict[str, float]
+    """k (1..epochs) → mean over cases of pass^k (all k attempts pass)."""
+    flaky_cases: list[str]
+    """Cases passed in some epochs and failed in others."""
+    cases: list[TrialCaseRecord]
+
+
+class PriceRecord(_Record):
+    input_per_million: float
+    output_per_million: float
 
 
 class ModelRecord(_Record):
@@ -65,10 +95,38 @@ class ModelRecord(_Record):
     """Every distinct model name the endpoint reported answering with, in order first seen."""
     alias_resolved: bool
     """True when an answer came from a model other than the one requested (alias resolution)."""
+    system_fingerprints: list[str] = []
+    """Every distinct ``system_fingerprint`` the endpoint reported, in order first seen."""
+    identity_changed: bool = False
+    """True when the answering model's name or fingerprint changed during the run."""
+    price: PriceRecord | None = None
+    """The configured price the cost figures were computed at; null when none is known."""
     summary: Figures
     families: dict[str, Figures]
     subsets: dict[str, Figures]
     cases: list[CaseRecord]
+    trials: TrialsRecord | None = None
+
+
+class RuleStatisticsRecord(_Record):
+    """The paired statistics a rule that requires significance was judged on."""
+
+    n: int
+    """Paired cases in the rule's scope."""
+    estimate: float
+    """The change (candidate - baseline), or the candidate's figure for floor/ceiling."""
+    low: float
+    high: float
+    confidence: float
+    regressions: int
+    fixes: int
+    p_regression: float
+    p_improvement: float
+    p_regression_adjusted: float
+    """Holm-adjusted across the challengers."""
+    p_improvement_adjusted: float
+    cases_to_settle: int | None
+    """When inconclusive: about how many cases would settle it (None: not estimable)."""
 
 
 class RuleRecord(_Record):
@@ -82,6 +140,11 @@ class RuleRecord(_Record):
     limit: float | None
     passed: bool
     reason: str
+    subset: str | None = None
+    family: str | None = None
+    require_significance: bool = False
+    status: Literal["passed", "failed", "inconclusive", "missing"] = "passed"
+    statistics: RuleStatisticsRecord | None = None
 
 
 class DecisionRecord(_Record):
@@ -94,6 +157,66 @@ class DecisionRecord(_Record):
     """The model that serves traffic after this run: the candidate only on Promote in compare
     mode; in shadow mode the baseline stays authoritative whatever the verdict."""
     rules: list[RuleRecord]
+
+
+class ChangeRecord(_Record):
+    """Candidate - baseline on one figure, paired by case."""
+
+    delta: float
+    low: float
+    high: float
+    """The seeded paired percentile bootstrap interval."""
+    confidence: float
+    resamples: int
+    seed: int
+    p_value: float
+    """Two-sided exact test on the per-case changes (McNemar's for the pass rate)."""
+
+
+class TransitionRecord(_Record):
+    case_id: str
+    family: str
+    subsets: list[str]
+    change: Literal["regression", "fix"]
+    baseline: float
+    """Pass probability (0 or 1 with one epoch)."""
+    candidate: float
+
+
+class ComparisonRecord(_Record):
+    """One candidate against the baseline, case by case."""
+
+    candidate: str
+    case_count: int
+    regressions: int
+    """Cases the baseline passed and the candidate failed (with epochs: passed less often)."""
+    fixes: int
+    unchanged_passed: int
+    unchanged_failed: int
+    mcnemar_p_value: float
+    mcnemar_p_value_holm: float
+    """Holm-adjusted across the challengers."""
+    pass_rate: ChangeRecord
+    quality_score: ChangeRecord | None
+    transitions: list[TransitionRecord]
+
+
+class RankingRecord(_Record):
+    rank: int
+    candidate: str
+    verdict: Literal["Promote", "Hold", "Rollback"]
+    quality_score: float | None
+    pass_rate: float | None
+    pass_rate_delta: float | None
+    regressions: int
+    fixes: int
+    mcnemar_p_value_holm: float
+
+
+class RecommendationRecord(_Record):
+    candidate: str
+    verdict: Literal["Promote", "Hold", "Rollback"]
+    reason: str
 
 
 class DatasetRecord(_Record):
@@ -131,6 +254,11 @@ class Report(_Record):
     """The decision on the recommended candidate (the only one when there is one)."""
     decisions: list[DecisionRecord]
     """One decision per candidate, in the order the candidates were given."""
+    comparisons: list[ComparisonRecord] = []
+    """Paired statistics per candidate, in the order the candidates were given."""
+    ranking: list[RankingRecord] = []
+    """The candidates best first: verdict, then quality score, then the order given."""
+    recommended: RecommendationRecord | None = None
 
     @property
     def baseline(self) -> ModelRecord:

@@ -8,22 +8,37 @@ from modelup.workflow.base import (
     Workflow,
 )
 from modelup.workflow.checks import CheckOutcome, check_kinds, get_check, register_check
+from modelup.workflow.checks_semantic import classify
 from modelup.workflow.contract import Contract, ParseOutcome
-from modelup.workflow.registry import get_workflow, register_workflow, workflow_names
+from modelup.workflow.policy import Condition, Policy, PolicyDecision, PolicyRule
+from modelup.workflow.registry import (
+    get_workflow,
+    register_simulator,
+    register_workflow,
+    simulator_names,
+    workflow_names,
+)
 
 __all__ = [
     "CheckOutcome",
     "CheckSpec",
+    "Condition",
     "Contract",
     "ParseOutcome",
+    "Policy",
+    "PolicyDecision",
+    "PolicyRule",
     "PromptTemplate",
     "SimulatedAnswer",
     "Simulator",
     "Workflow",
     "check_kinds",
+    "classify",
     "get_check",
     "get_workflow",
     "register_check",
+    "register_simulator",
     "register_workflow",
+    "simulator_names",
     "workflow_names",
 ]

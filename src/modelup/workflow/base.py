@@ -12,12 +12,17 @@ import random
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel
 
 from modelup.chat import Message
 from modelup.errors import WorkflowError
+
+if TYPE_CHECKING:
+    # Only for the annotation: the gate imports the figures, which import the scoring, which
+    # imports the dataset, which imports this module.
+    from modelup.gate import GateRule
 
 Aggregate = Literal["rate", "mean"]
 
@@ -105,6 +110,11 @@ class Workflow:
     quality_weights: Mapping[str, float]
     family_field: str | None = None
     simulator: Simulator | None = None
+    gate_rules: tuple[GateRule, ...] = ()
+    """The workflow's default gate; empty means the seed's gate from ``[promotion]``. A
+    configured ``[gate]`` policy wins over both."""
+    source: str | None = None
+    """The file the workflow was declared in; ``None`` when it was built in Python."""
 
     @property
     def check_figures(self) -> tuple[str, ...]:

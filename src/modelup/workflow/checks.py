@@ -3,6 +3,8 @@
 Every check reads the parsed output and the case's fields through ``params`` and returns a
 ``CheckOutcome``. Output fields are addressed by path: ``category``, ``actions``, or
 ``tool_calls[].tool_name`` (every item's ``tool_name``). Keyword matching is case-insensitive.
+Each kind registers the pydantic model of its ``params`` so that a workflow file with a missing
+or unknown parameter is refused when it is loaded, not halfway through a run.
 """
 
 from __future__ import annotations
@@ -12,7 +14,16 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from modelup.errors import WorkflowError
+from modelup.workflow.check_params import (
+    CaseFieldParams,
+    EqualsParams,
+    NoneForbiddenParams,
+    TextParams,
+    ToolSchemaParams,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,15 +40,23 @@ CheckFunction = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any
 """(output, case fields, params) -> outcome; the outcome's name is set by the caller."""
 
 _REGISTRY: dict[str, CheckFunction] = {}
+_PARAMS: dict[str, type[BaseModel]] = {}
 
 
-def register_check(kind: str) -> Callable[[CheckFunction], CheckFunction]:
-    """Register a check function under ``kind`` so workflows and reports can name it."""
+def register_check(
+    kind: str, *, params: type[BaseModel] | None = None
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check function under ``kind`` so workflows and reports can name it.
+
+    ``params``, when given, is the pydantic model a workflow file's ``params`` must satisfy.
+    """
 
     def decorate(function: CheckFunction) -> CheckFunction:
         if kind in _REGISTRY:
             raise WorkflowError(f"check kind {kind!r} is already registered")
         _REGISTRY[kind] = function
+        if params is not None:
+            _PARAMS[kind] = params
         return function
 
     return decorate
@@ -49,6 +68,12 @@ def get_check(kind: str) -> CheckFunction:
     except KeyError:
         known = ", ".join(sorted(_REGISTRY))
         raise WorkflowError(f"unknown check kind {kind!r} (known: {known})") from None
+
+
+def check_params_model(kind: str) -> type[BaseModel] | None:
+    """The model of ``kind``'s params, or ``None`` when the kind accepts anything."""
+    get_check(kind)
+    return _PARAMS.get(kind)
 
 
 def check_kinds() -> tuple[str, ...]:
@@ -128,12 +153,13 @@ def _coverage(required: Sequence[str], present: Callable[[str], bool], label: st
     return _outcome(not missing, note, score)
 
 
-@register_check("equals")
+@register_check("equals", params=EqualsParams)
 def _equals(
     output: Mapping[str, Any], case: Mapping[str, Any], params: Mapping[str, Any]
 ) -> CheckOutcome:
-    """Output field equals the case field (case-insensitive for strings)."""
-    expected = case.get(params["case"])
+    """Output field equals the case field, or the fixed ``value`` (case-insensitive for strings;
+    booleans must be booleans: ``"true"`` is not ``true``)."""
+    expected = case.get(params["case"]) if "case" in params else params.get("value")
     actual = values_at(output, params["output"])
     got = actual[0] if actual else None
     if isinstance(expected, bool) or isinstance(got, bool):
@@ -145,7 +171,7 @@ def _equals(
     return _outcome(passed, None if passed else note)
 
 
-@register_check("one_of")
+@register_check("one_of", params=CaseFieldParams)
 def _one_of(
     output: Mapping[str, Any], case: Mapping[str, Any], params: Mapping[str, Any]
 ) -> CheckOutcome:
@@ -158,7 +184,7 @@ def _one_of(
     return _outcome(passed, None if passed else f"{label} {got} is not one of {', '.join(allowed)}")
 
 
-@register_check("keywords_required")
+@register_check("keywords_required", params=TextParams)
 def _keywords_required(
     output: Mapping[str, Any], case: Mapping[str, Any], params: Mapping[str, Any]
 ) -> CheckOutcome:
@@ -171,7 +197,7 @@ def _keywords_required(
     )
 
 
-@register_check("items_required")
+@register_check("items_required", params=CaseFieldParams)
 def _items_required(
     output: Mapping[str, Any], case: Mapping[str, Any], params: Mapping[str, Any]
 ) -> CheckOutcome:
@@ -184,7 +210,7 @@ def _items_required(
     )
 
 
-@register_check("none_forbidden")
+@register_check("none_forbidden", params=NoneForbiddenParams)
 def _none_forbidden(
     output: Mapping[str, Any], case: Mapping[str, Any], params: Mapping[str, Any]
 ) -> CheckOutcome:
@@ -203,7 +229,7 @@ def _none_forbidden(
     return _outcome(not notes, "; ".join(notes) or None)
 
 
-@register_check("tool_calls_schema")
+@register_check("tool_calls_schema", params=ToolSchemaParams)
 def _tool_calls_schema(
     output: Mapping[str, Any], case: Mapping[str, Any], params: Mapping[str, Any]
 ) -> CheckOutcome:

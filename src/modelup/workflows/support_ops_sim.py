@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from modelup.errors import WorkflowError
 from modelup.workflow.base import SimulatedAnswer
+from modelup.workflow.policy import Policy
 
 _CATEGORIES = ("incident", "access", "billing", "security", "feature")
 _PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -140,6 +141,23 @@ class SupportOpsSimulator:
             "customer_reply": reply,
             "tool_calls": calls,
         }
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tool_names: list[str] = Field(min_length=1)
+
+
+def simulator(options: Mapping[str, Any], policies: Mapping[str, Policy]) -> SupportOpsSimulator:
+    """The factory a workflow file names as ``[simulator] name = "support-ops"``."""
+    try:
+        parsed = _Options.model_validate(options)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise WorkflowError(f"{where}: {first['msg']}") from None
+    return SupportOpsSimulator(parsed.tool_names)
 
 
 def _profile(profile: Mapping[str, Any]) -> Profile:

@@ -1,0 +1,299 @@
+"""Live-path throughput: N cases x 2 models at concurrency C against a loopback endpoint.
+
+Starts an asyncio OpenAI-compatible server in its own process (answering every call after a
+fixed delay, default 50 ms), then runs each phase in a fresh process and prints its wall time,
+the ideal time (N x 2 x delay / C), their ratio, calls per second and the phase's peak RSS:
+
+    live     N cases against the server, filling a fresh response cache
+    cached   the same run again: answered from the cache, zero calls
+    stream   --stream-cases cases answered from a cache filled beforehand (peak memory)
+
+Usage: .venv/bin/python benchmarks/live_throughput.py [--cases 1000] [--concurrency 64]
+           [--delay-ms 50] [--stream-cases 100000] [--phases live,cached,stream]
+
+Targets on a 2-core machine: live wall <= 1.3 x ideal at N = 1000, C = 64; cached < 2 s;
+stream of 100,000 cases with peak RSS < 500 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATASET = ROOT / "examples" / "support-ops" / "dataset.json"
+ANSWER = json.dumps(
+    {
+        "category": "incident",
+        "priority": "P1",
+        "should_refuse": False,
+        "summary": "Checkout errors after deploy",
+        "actions": ["rollback the deploy", "update the status page"],
+        "customer_reply": "We are rolling back the change and will update the status page.",
+        "tool_calls": [
+            {
+                "tool_name": "Incident.Declare",
+                "arguments": {
+                    "query": None,
+                    "customerId": None,
+                    "incidentId": "INC-1",
+                    "amountUsd": None,
+                    "replyIntent": None,
+                },
+            }
+        ],
+    }
+)
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def serve(port_out: Any, delay_s: float) -> None:
+    """A minimal HTTP/1.1 keep-alive server: every POST answers a chat completion."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line[:15].lower() == b"content-length:":
+                        length = int(line[15:])
+                body = json.loads(await reader.readexactly(length)) if length else {}
+                await asyncio.sleep(delay_s)
+                payload = json.dumps(
+                    {
+                        "id": "bench",
+                        "object": "chat.completion",
+                        "model": body.get("model", "bench"),
+                        "system_fingerprint": "fp_bench",
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": ANSWER},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 420, "completion_tokens": 120},
+                    }
+                ).encode()
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n%s" % (len(payload), payload)
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
+        port_out.send(server.sockets[0].getsockname()[1])
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- the phases
+
+
+def write_dataset(path: Path, cases: int) -> None:
+    """``cases`` support-ops cases, each with a unique message (so each is its own call)."""
+    data = json.loads(DATASET.read_text())
+    base = data["cases"] if isinstance(data, dict) else data
+    with path.open("w") as out:
+        for index in range(cases):
+            case = dict(base[index % len(base)])
+            case["id"] = f"B-{index:06d}"
+            case["userMessage"] = f"{case['userMessage']} (ticket {index})"
+            out.write(json.dumps(case) + "\n")
+
+
+def settings_for(work: Path, base_url: str, dataset: Path, concurrency: int) -> Any:
+    from modelup.config import load_settings
+
+    return load_settings(
+        None,
+        {
+            "experiment": {
+                "use_mock_client": False,
+                "dataset_path": dataset,
+                "concurrency": concurrency,
+                "runs_directory": work / "runs",
+                "report_directory": work / "reports",
+            },
+            "llm": {
+                "base_url": base_url,
+                "api_key": "bench",
+                "baseline_model_id": "base",
+                "candidate_model_id": "cand",
+            },
+            "cache": {"path": work / "cache.sqlite"},
+        },
+    )
+
+
+def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dict[str, Any]:
+    """One run as ``modelup run`` does it (minus the terminal), timed; in this process."""
+    from datetime import UTC, datetime
+
+    from modelup.experiment import (
+        close_recording,
+        execute,
+        make_clients,
+        new_run_id,
+        open_recording,
+        plan_run,
+    )
+    from modelup.report.io import write_report
+
+    started = time.perf_counter()
+    plan = plan_run(settings_for(work, base_url, dataset, concurrency))
+    at = datetime.now(UTC)
+    run_id = new_run_id(at)
+    recording = open_recording(plan, run_id, at)
+    counts = {"results": 0, "cached": 0}
+
+    def on_result(index: int, result: Any) -> None:
+        counts["results"] += 1
+        counts["cached"] += result.cached
+
+    try:
+        replay_started = time.perf_counter()
+        report = asyncio.run(
+            execute(
+                plan,
+                make_clients(plan),
+                on_result=on_result,
+                recording=recording,
+                run_id=run_id,
+                started_at=at,
+            )
+        )
+        replayed = time.perf_counter() - replay_started
+        write_report(report, work / "reports" / f"{run_id}.json")
+        if recording.journal is not None:
+            recording.journal.remove()
+    finally:
+        close_recording(recording)
+    return {
+        "wall_s": time.perf_counter() - started,
+        "replay_s": replayed,
+        "results": counts["results"],
+        "cached": counts["cached"],
+        "errors": sum(model.summary.get("error_count") or 0 for model in report.models),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def fill_cache(work: Path, dataset: Path) -> None:
+    """Answers for every (case, model) of ``dataset``, written straight into the cache."""
+    from modelup.cache import ResponseCache, cache_key
+    from modelup.chat import ChatRequest, ChatResponse, Usage
+    from modelup.experiment import plan_run
+
+    plan = plan_run(settings_for(work, "http://127.0.0.1:9/v1", dataset, 64))
+    answer = ChatResponse(ANSWER, 50.0, None, Usage(420, 120), "fp_bench")
+    with ResponseCache(work / "cache.sqlite") as cache:
+        for case in plan.dataset.cases:
+            messages = plan.workflow.prompt.render(case.fields)
+            for target in plan.targets:
+                request = ChatRequest(target.model, messages, target.temperature)
+                cache.put(cache_key(target.endpoint, request), target.model, answer)
+
+
+def child(argv: list[str]) -> None:
+    phase, work, base_url, dataset, concurrency = argv
+    if phase == "fill":
+        fill_cache(Path(work), Path(dataset))
+        print(json.dumps({}))
+        return
+    print(json.dumps(run_phase(Path(work), base_url, Path(dataset), int(concurrency))))
+
+
+def in_child(*args: str) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"phase {args[0]} failed:\n{done.stderr}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def show(name: str, cases: int, figures: dict[str, Any], ideal_s: float | None) -> None:
+    calls = 2 * cases - figures["cached"]
+    wall = figures["wall_s"]
+    line = f"{name:7} N={cases:<7} wall {wall:7.2f} s  replay {figures['replay_s']:7.2f} s"
+    if ideal_s is not None:
+        line += f"  ideal {ideal_s:6.2f} s  ratio {figures['replay_s'] / ideal_s:5.2f}"
+    line += f"  calls/s {calls / figures['replay_s']:8.1f}  results/s"
+    line += f" {figures['results'] / figures['replay_s']:8.1f}  cached {figures['cached']}"
+    line += f"  errors {figures['errors']:.0f}  peak RSS {figures['peak_rss_mb']:6.1f} MB"
+    print(line, flush=True)
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        child(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--delay-ms", type=float, default=50.0)
+    parser.add_argument("--stream-cases", type=int, default=100_000)
+    parser.add_argument("--phases", default="live,cached,stream")
+    args = parser.parse_args()
+    phases = set(args.phases.split(","))
+
+    receive, send = multiprocessing.Pipe(duplex=False)
+    server = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(send, args.delay_ms / 1000), daemon=True
+    )
+    server.start()
+    base_url = f"http://127.0.0.1:{receive.recv()}/v1"
+    delay = args.delay_ms / 1000
+    print(
+        f"loopback endpoint {base_url}, delay {args.delay_ms:g} ms, "
+        f"concurrency {args.concurrency}, 2 models",
+        flush=True,
+    )
+    try:
+        with tempfile.TemporaryDirectory(prefix="modelup-bench-") as tmp:
+            work = Path(tmp)
+            dataset = work / "dataset.jsonl"
+            write_dataset(dataset, args.cases)
+            common = (str(work), base_url, str(dataset), str(args.concurrency))
+            ideal = args.cases * 2 * delay / args.concurrency
+            if "live" in phases or "cached" in phases:
+                show("live", args.cases, in_child("live", *common), ideal)
+            if "cached" in phases:
+                show("cached", args.cases, in_child("cached", *common), None)
+            if "stream" in phases:
+                stream = work / "stream"
+                stream.mkdir()
+                big = stream / "dataset.jsonl"
+                write_dataset(big, args.stream_cases)
+                big_common = (str(stream), base_url, str(big), str(args.concurrency))
+                filled = time.perf_counter()
+                in_child("fill", *big_common)
+                print(f"(filled the cache for the stream in {time.perf_counter() - filled:.1f} s)")
+                show("stream", args.stream_cases, in_child("stream", *big_common), None)
+    finally:
+        server.terminate()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""``modelup diff OLD.json NEW.json``: what changed between two saved reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from modelup._cli.common import fail
+from modelup.errors import ModelupError
+from modelup.figures import format_figure, label
+from modelup.report.diff import ModelDiff, ReportDiff, diff_reports
+from modelup.report.io import read_report
+
+_MAX_CHANGES = 20
+
+
+def diff(
+    old: Annotated[Path, typer.Argument(help="The earlier report (JSON).")],
+    new: Annotated[Path, typer.Argument(help="The later report (JSON).")],
+    allow_different_datasets: Annotated[
+        bool, typer.Option(help="Compare reports even when their dataset hashes differ.")
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print the diff as JSON instead of tables.")
+    ] = False,
+) -> None:
+    """Per-case changes, figure deltas and verdict changes from OLD to NEW.
+
+    Refuses (exit 2) reports over different datasets unless --allow-different-datasets.
+    """
+    try:
+        result = diff_reports(
+            read_report(old), read_report(new), allow_different_datasets=allow_different_datasets
+        )
+    except ModelupError as error:
+        raise fail(error) from None
+    if json_output:
+        print(result.to_json(), end="")
+        return
+    print_diff(Console(soft_wrap=True), result)
+
+
+def print_diff(console: Console, result: ReportDiff) -> None:
+    console.print(Text(f"Diff {result.old_run_id} → {result.new_run_id}", style="bold"))
+    if not result.same_dataset:
+        console.print(
+            Text(
+                "Different datasets: the case changes below compare different frozen sets.",
+                style="bold yellow",
+            )
+        )
+    for verdict in result.verdicts:
+        who = verdict.new_candidate
+        if verdict.old_candidate != verdict.new_candidate:
+            who = f"{verdict.old_candidate} → {verdict.new_candidate}"
+        change = "unchanged" if verdict.old_verdict == verdict.new_verdict else "changed"
+        console.print(
+            Text(f"Verdict {who}: {verdict.old_verdict} → {verdict.new_verdict} ({change})")
+        )
+    for model in result.models:
+        _model_table(console, model)
+    for role, names in (("old", result.unmatched_old), ("new", result.unmatched_new)):
+        if names:
+            console.print(Text(f"Only in the {role} report: {', '.join(names)}", style="dim"))
+
+
+def _model_table(console: Console, model: ModelDiff) -> None:
+    who = model.new_model
+    if model.old_model != model.new_model:
+        who = f"{model.old_model} → {model.new_model}"
+    table = Table(title=f"{model.role} {who}", title_justify="left")
+    for column in ("Figure", "old", "new", "Δ"):
+        table.add_column(column, justify="left" if column == "Figure" else "right")
+    for figure in model.figures:
+        delta = figure.delta
+        shown = "" if delta is None else _delta_text(figure.figure, delta)
+        table.add_row(
+            label(figure.figure),
+            format_figure(figure.figure, figure.old),
+            format_figure(figure.figure, figure.new),
+            shown,
+        )
+    console.print(table)
+    counts = f"{model.regressions} regressed, {model.fixes} fixed"
+    console.print(Text(f"{len(model.changes)} case(s) changed: {counts}"))
+    for change in model.changes[:_MAX_CHANGES]:
+        notes = "; ".join(change.new_notes if change.kind == "regression" else change.old_notes)
+        epoch = f"#{change.epoch}" if change.epoch else ""
+        mark = "-" if change.kind == "regression" else "+"
+        tail = f": {notes}" if notes else ""
+        console.print(
+            Text(f"  {mark} {change.case_id}{epoch} ({change.family}) {change.kind}{tail}")
+        )
+    if len(model.changes) > _MAX_CHANGES:
+        console.print(Text(f"  … {len(model.changes) - _MAX_CHANGES} more (see --json)"))
+    for role, cases in (("old", model.only_old), ("new", model.only_new)):
+        if cases:
+            console.print(Text(f"  cases only in the {role} run: {len(cases)}", style="dim"))
+
+
+def _delta_text(name: str, change: float) -> str:
+    if name.endswith(("_rate", "_accuracy", "_coverage")):
+        return f"{change * 100:+.1f} pts"
+    if name.endswith("_ms"):
+        return f"{change:+.0f} ms"
+    if name.endswith(("_count", "_tokens")):
+        return f"{change:+.0f}"
+    return f"{change:+.3f}"

@@ -1,0 +1,99 @@
+"""The response cache: what its key depends on, what it stores, and what it never stores."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from modelup.cache import ResponseCache, cache_key, public_endpoint
+from modelup.chat import ChatRequest, ChatResponse, Message, Usage
+from modelup.errors import StoreError
+
+BASE = ChatRequest(
+    model="m1",
+    messages=(Message("system", "rules"), Message("user", "case text")),
+    temperature=0.0,
+    max_tokens=256,
+    seed=1,
+    extra={"top_p": 1},
+)
+ANSWER = ChatResponse("{}", 812.5, "m1-2024", Usage(100, 20), "fp_9")
+
+
+def test_the_key_is_stable_and_ignores_dict_order() -> None:
+    again = replace(BASE, extra={"top_p": 1})
+    assert cache_key("http://h/v1", BASE) == cache_key("http://h/v1/", again)
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        replace(BASE, model="m2"),
+        replace(BASE, messages=(Message("system", "rules"), Message("user", "case text!"))),
+        replace(BASE, temperature=0.7),
+        replace(BASE, max_tokens=512),
+        replace(BASE, seed=2),
+        replace(BASE, extra={"top_p": 0.9}),
+        replace(BASE, epoch=1),
+    ],
+    ids=["model", "messages", "temperature", "max_tokens", "seed", "extra", "epoch"],
+)
+def test_everything_that_decides_an_answer_changes_the_key(changed: ChatRequest) -> None:
+    assert cache_key("http://h/v1", changed) != cache_key("http://h/v1", BASE)
+
+
+def test_the_endpoint_is_part_of_the_key_but_its_credentials_are_not() -> None:
+    assert cache_key("http://a/v1", BASE) != cache_key("http://b/v1", BASE)
+    assert public_endpoint("https://user:sk-secret@api.example.com:8443/v1/") == (
+        "https://api.example.com:8443/v1"
+    )
+    assert cache_key("https://user:sk-1@h/v1", BASE) == cache_key("https://h/v1", BASE)
+
+
+def test_an_answer_round_trips_with_its_latency_usage_and_identity(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "cache.sqlite"
+    with ResponseCache(path) as cache:
+        assert cache.get("k") is None
+        cache.put("k", "m1", ANSWER)
+    with ResponseCache(path) as cache:
+        assert cache.get("k") == ANSWER
+        assert len(cache) == 1
+
+
+def test_refresh_misses_every_lookup_but_still_stores(tmp_path: Path) -> None:
+    with ResponseCache(tmp_path / "c.sqlite") as cache:
+        cache.put("k", "m1", ANSWER)
+    with ResponseCache(tmp_path / "c.sqlite", refresh=True) as cache:
+        assert cache.get("k") is None
+        cache.put("k", "m1", replace(ANSWER, content="new"))
+    with ResponseCache(tmp_path / "c.sqlite") as cache:
+        assert (cache.get("k") or ANSWER).content == "new"
+
+
+def test_a_damaged_entry_is_a_miss(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    with ResponseCache(path) as cache:
+        cache.put("k", "m1", ANSWER)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE responses SET response = '{broken'")
+    with ResponseCache(path) as cache:
+        assert cache.get("k") is None
+
+
+def test_migrations_are_named_and_recorded_once(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    ResponseCache(path).close()
+    ResponseCache(path).close()
+    with sqlite3.connect(path) as db:
+        names = [row[0] for row in db.execute("SELECT name FROM migrations")]
+    assert names == ["m001_responses"]
+
+
+def test_an_unusable_cache_file_is_a_store_error_naming_it(tmp_path: Path) -> None:
+    path = tmp_path / "not-a-db.sqlite"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match=r"not-a-db\.sqlite"):
+        ResponseCache(path)
