@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -83,13 +84,20 @@ class OpenAICompatibleClient:
         self._answered = False
         """Whether the endpoint ever answered: until it has, an unreachable endpoint stops the
         run instead of erroring every case after a full round of retries."""
+        limits = httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_connections
+        )
+        if transport is None:
+            # httpcore writes a request's headers and body separately: without TCP_NODELAY,
+            # Nagle's algorithm meets the server's delayed ACK and stalls every call ~40 ms.
+            transport = httpx.AsyncHTTPTransport(
+                limits=limits, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+            )
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             headers=headers,
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+            limits=limits,
             transport=transport,
         )
 

@@ -26,7 +26,6 @@ from modelup.workflow.policy import OPERATORS
 
 FORMAT_VERSION: Literal[1] = 1
 IDENTIFIER = r"^[a-z][a-z0-9_]*$"
-_CASE_PARAMS = ("case", "when", "allow_when")
 Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
 
 

@@ -17,9 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import (
-    ValidationError,
-)
+from pydantic import ValidationError
 
 from modelup.errors import WorkflowError
 from modelup.figures import STANDARD_FIGURES, TRAILING_FIGURES
@@ -40,6 +38,9 @@ from modelup.workflow.file_format import (
 from modelup.workflow.policy import OPERATORS, Condition, Policy, PolicyRule
 from modelup.workflow.references import absolute_reference, is_reference, resolve
 from modelup.workflow.registry import SimulatorFactory, get_simulator
+
+_CASE_PARAMS = ("case", "when", "allow_when")
+"""Check parameters that name case fields, checked against the declaration."""
 
 
 class _WithProfiles:
