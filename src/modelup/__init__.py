@@ -20,6 +20,7 @@ from modelup.experiment import RunPlan, execute, make_clients, plan_run, run
 from modelup.gate import Decision, GateRule, Verdict, decide, seed_policy
 from modelup.report import Report, read_report, write_report
 from modelup.workflow import CheckSpec, PromptTemplate, Workflow, get_workflow, register_workflow
+from modelup.workflow.loader import load_workflow_file
 
 __all__ = [
     "CheckSpec",
@@ -46,6 +47,7 @@ __all__ = [
     "get_workflow",
     "load_dataset",
     "load_settings",
+    "load_workflow_file",
     "make_clients",
     "plan_run",
     "read_report",

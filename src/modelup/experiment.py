@@ -88,6 +88,8 @@ def plan_run(settings: Settings) -> RunPlan:
     rules = _skip_unpriced_cost(rules, targets)
     if source == "config":
         check_rules(rules, workflow, dataset)
+    elif source == "workflow":
+        check_rules(rules, workflow, dataset, where=f"workflow {workflow.name!r} gate_rules")
     return RunPlan(
         settings, workflow, dataset, targets, rules, source, statistics_settings(settings.gate)
     )
