@@ -114,6 +114,15 @@ models_ok() {  # models_ok PORT -> 0 if GET /v1/models answers 200
   curl -fsS --max-time 2 "http://$HOST:$1/v1/models" >/dev/null 2>&1
 }
 
+show_logs() {  # errors and last lines of both server logs (they are long: load-time dumps)
+  local f
+  for f in "$RUN_DIR/baseline.log" "$RUN_DIR/candidate.log"; do
+    [[ -f "$f" ]] || continue
+    printf '==> %s <==\n' "$f" >&2
+    { grep -iE 'error|exception|traceback' "$f" | tail -n 5; tail -n 3 "$f"; } >&2 || true
+  done
+}
+
 running_pids() {
   [[ -f "$PID_FILE" ]] || return 0
   local name pid port
@@ -167,8 +176,8 @@ cmd_serve() {
     (( up_b && up_c )) && break
     for pid in "$bpid" "$cpid"; do
       if ! kill -0 "$pid" 2>/dev/null; then
-        log "server pid $pid exited early; log tails:"
-        tail -n 20 "$RUN_DIR/baseline.log" "$RUN_DIR/candidate.log" >&2 || true
+        log "server pid $pid exited early:"
+        show_logs
         cmd_stop
         exit 1
       fi
@@ -176,8 +185,8 @@ cmd_serve() {
     sleep 1
   done
   if ! (( up_b && up_c )); then
-    log "servers did not answer /v1/models within ${WAIT_SECS}s; log tails:"
-    tail -n 20 "$RUN_DIR/baseline.log" "$RUN_DIR/candidate.log" >&2 || true
+    log "servers did not answer /v1/models within ${WAIT_SECS}s:"
+    show_logs
     cmd_stop
     exit 1
   fi

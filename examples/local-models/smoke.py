@@ -56,7 +56,7 @@ def post(url: str, body: dict[str, Any], timeout: float) -> tuple[int, dict[str,
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--json-mode", action="store_true", help='send response_format json_object')
+    ap.add_argument("--json-mode", action="store_true", help="send response_format json_object")
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--max-tokens", type=int, default=256)
     ap.add_argument("--timeout", type=float, default=300)
