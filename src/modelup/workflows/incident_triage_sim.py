@@ -11,16 +11,16 @@ stays parseable (after repair). Everything is drawn from the ``rng`` it is hande
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from modelup.errors import WorkflowError
 from modelup.workflow.base import SimulatedAnswer
 from modelup.workflow.policy import Policy
+from modelup.workflows._simulation import FormatFlaws, latency, render, validated
 
 WRITE_STEPS = (
     "Restart the {service} pods to clear the errors.",
@@ -32,10 +32,8 @@ VAGUE_UNKNOWNS = ("Some uncertainty remains, but the evidence points clearly to 
 INVENTED_SOURCES = ("slack-thread", "customer-tweets", "vendor-status-page")
 
 
-class Flaws(BaseModel):
+class Flaws(FormatFlaws):
     """Probabilities (0 to 1) of each way a simulated triage goes wrong."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     skip_escalation: float = Field(0.0, ge=0, le=1)
     """A case the policy escalates is kept in the assistant-guided lane."""
@@ -47,9 +45,6 @@ class Flaws(BaseModel):
     """A write-shaped step (restart, retry, queue drain, rollback) the case does not allow."""
     uncited_source: float = Field(0.0, ge=0, le=1)
     drop_cause_keyword: float = Field(0.0, ge=0, le=1)
-    code_fence: float = Field(0.0, ge=0, le=1)
-    prose_wrap: float = Field(0.0, ge=0, le=1)
-    invalid_json: float = Field(0.0, ge=0, le=1)
 
 
 class Profile(Flaws):
@@ -93,12 +88,7 @@ def simulator(
     options: Mapping[str, Any], policies: Mapping[str, Policy]
 ) -> IncidentTriageSimulator:
     """The factory a workflow file names as ``[simulator] name = "incident-triage"``."""
-    try:
-        parsed = _Options.model_validate(options)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise WorkflowError(f"{where}: {first['msg']}") from None
+    parsed = validated(_Options, options, "")
     if parsed.escalation_policy not in policies:
         known = ", ".join(sorted(policies)) or "none declared"
         raise WorkflowError(
@@ -123,9 +113,8 @@ class IncidentTriageSimulator:
     ) -> SimulatedAnswer:
         flaws = _profile(profile)
         triage = self._triage(fields, flaws, rng)
-        text = _render(triage, flaws, rng)
-        latency = max(1.0, rng.gauss(flaws.latency_ms, flaws.latency_jitter_ms))
-        return SimulatedAnswer(text=text, latency_ms=round(latency, 1))
+        text = render(triage, flaws, rng, "triage", "I am confident in this assessment.")
+        return SimulatedAnswer(text, latency(rng, flaws.latency_ms, flaws.latency_jitter_ms))
 
     def _triage(
         self, fields: Mapping[str, Any], flaws: Flaws, rng: random.Random
@@ -184,20 +173,4 @@ class IncidentTriageSimulator:
 
 
 def _profile(profile: Mapping[str, Any]) -> Profile:
-    try:
-        return Profile.model_validate(profile)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise WorkflowError(f"simulated profile key {where}: {first['msg']}") from None
-
-
-def _render(triage: dict[str, Any], flaws: Flaws, rng: random.Random) -> str:
-    text = json.dumps(triage, indent=2)
-    if rng.random() < flaws.invalid_json:
-        return text[: len(text) // 2]
-    if rng.random() < flaws.code_fence:
-        return f"```json\n{text}\n```"
-    if rng.random() < flaws.prose_wrap:
-        return f"Here is the triage you asked for:\n{text}\nI am confident in this assessment."
-    return text
+    return validated(Profile, profile, "simulated profile key ")

@@ -8,25 +8,22 @@ always give the same answer.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from modelup.errors import WorkflowError
 from modelup.workflow.base import SimulatedAnswer
 from modelup.workflow.policy import Policy
+from modelup.workflows._simulation import FormatFlaws, latency, render, validated
 
 _CATEGORIES = ("incident", "access", "billing", "security", "feature")
 _PRIORITIES = ("P1", "P2", "P3", "P4")
 
 
-class Flaws(BaseModel):
+class Flaws(FormatFlaws):
     """Probabilities (0 to 1) of each way a simulated answer goes wrong."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     wrong_category: float = Field(0.0, ge=0, le=1)
     wrong_priority: float = Field(0.0, ge=0, le=1)
@@ -36,9 +33,6 @@ class Flaws(BaseModel):
     forbidden_tool: float = Field(0.0, ge=0, le=1)
     forbidden_keyword: float = Field(0.0, ge=0, le=1)
     bad_tool_arguments: float = Field(0.0, ge=0, le=1)
-    code_fence: float = Field(0.0, ge=0, le=1)
-    prose_wrap: float = Field(0.0, ge=0, le=1)
-    invalid_json: float = Field(0.0, ge=0, le=1)
 
 
 class Profile(Flaws):
@@ -46,7 +40,7 @@ class Profile(Flaws):
 
     latency_ms: float = Field(1200.0, gt=0)
     latency_jitter_ms: float = Field(300.0, ge=0)
-    families: dict[str, Flaws] = {}
+    families: dict[str, Flaws] = Field(default_factory=dict)
 
 
 PROFILES: dict[str, dict[str, Any]] = {
@@ -97,9 +91,8 @@ class SupportOpsSimulator:
         if override is not None:
             flaws = spec.model_copy(update=override.model_dump(exclude_unset=True))
         decision = self._decide(fields, flaws, rng)
-        text = _render(decision, flaws, rng)
-        latency = max(1.0, rng.gauss(spec.latency_ms, spec.latency_jitter_ms))
-        return SimulatedAnswer(text=text, latency_ms=round(latency, 1))
+        text = render(decision, flaws, rng, "support decision")
+        return SimulatedAnswer(text, latency(rng, spec.latency_ms, spec.latency_jitter_ms))
 
     def _decide(
         self, fields: Mapping[str, Any], flaws: Flaws, rng: random.Random
@@ -151,22 +144,12 @@ class _Options(BaseModel):
 
 def simulator(options: Mapping[str, Any], policies: Mapping[str, Policy]) -> SupportOpsSimulator:
     """The factory a workflow file names as ``[simulator] name = "support-ops"``."""
-    try:
-        parsed = _Options.model_validate(options)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise WorkflowError(f"{where}: {first['msg']}") from None
+    parsed = validated(_Options, options, "")
     return SupportOpsSimulator(parsed.tool_names)
 
 
 def _profile(profile: Mapping[str, Any]) -> Profile:
-    try:
-        return Profile.model_validate(profile)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise WorkflowError(f"simulated profile key {where}: {first['msg']}") from None
+    return validated(Profile, profile, "simulated profile key ")
 
 
 def _tool_call(name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,14 +160,3 @@ def _tool_call(name: str, fields: Mapping[str, Any]) -> dict[str, Any]:
     elif name == "Notifications.DraftReply":
         arguments["replyIntent"] = "acknowledge"
     return {"tool_name": name, "arguments": arguments}
-
-
-def _render(decision: dict[str, Any], flaws: Flaws, rng: random.Random) -> str:
-    text = json.dumps(decision, indent=2)
-    if rng.random() < flaws.invalid_json:
-        return text[: len(text) // 2]
-    if rng.random() < flaws.code_fence:
-        return f"```json\n{text}\n```"
-    if rng.random() < flaws.prose_wrap:
-        return f"Here is the support decision you asked for:\n{text}\nLet me know if you need more."
-    return text
