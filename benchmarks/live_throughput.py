@@ -59,7 +59,33 @@ ANSWER = json.dumps(
 
 
 def serve(port_out: Any, delay_s: float) -> None:
-    """A minimal HTTP/1.1 keep-alive server: every POST answers a chat completion."""
+    """A minimal HTTP/1.1 keep-alive server: every POST answers a chat completion. It is kept
+    cheap (one answer per model, encoded once) so that it never competes with the harness."""
+    answers: dict[bytes, bytes] = {}
+
+    def answer(model: bytes) -> bytes:
+        if model not in answers:
+            payload = json.dumps(
+                {
+                    "id": "bench",
+                    "object": "chat.completion",
+                    "model": model.decode(),
+                    "system_fingerprint": "fp_bench",
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": ANSWER},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 420, "completion_tokens": 120},
+                }
+            ).encode()
+            answers[model] = (
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(payload), payload)
+            )
+        return answers[model]
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -69,28 +95,11 @@ def serve(port_out: Any, delay_s: float) -> None:
                 for line in head.split(b"\r\n"):
                     if line[:15].lower() == b"content-length:":
                         length = int(line[15:])
-                body = json.loads(await reader.readexactly(length)) if length else {}
+                body = await reader.readexactly(length)
+                start = body.find(b'"model":"') + 9
+                model = body[start : body.find(b'"', start)] if start > 8 else b"bench"
                 await asyncio.sleep(delay_s)
-                payload = json.dumps(
-                    {
-                        "id": "bench",
-                        "object": "chat.completion",
-                        "model": body.get("model", "bench"),
-                        "system_fingerprint": "fp_bench",
-                        "choices": [
-                            {
-                                "index": 0,
-                                "message": {"role": "assistant", "content": ANSWER},
-                                "finish_reason": "stop",
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 420, "completion_tokens": 120},
-                    }
-                ).encode()
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                    b"Content-Length: %d\r\n\r\n%s" % (len(payload), payload)
-                )
+                writer.write(answer(model))
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
@@ -165,13 +174,17 @@ def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dic
     run_id = new_run_id(at)
     recording = open_recording(plan, run_id, at)
     counts = {"results": 0, "cached": 0}
+    last = [0.0, 0.0]
 
     def on_result(index: int, result: Any) -> None:
         counts["results"] += 1
         counts["cached"] += result.cached
+        last[0] = time.perf_counter()
+        last[1] = time.process_time()
 
     try:
         replay_started = time.perf_counter()
+        cpu_started = time.process_time()
         report = asyncio.run(
             execute(
                 plan,
@@ -182,7 +195,8 @@ def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dic
                 started_at=at,
             )
         )
-        replayed = time.perf_counter() - replay_started
+        executed = time.perf_counter() - replay_started
+        replayed = last[0] - replay_started
         write_report(report, work / "reports" / f"{run_id}.json")
         if recording.journal is not None:
             recording.journal.remove()
@@ -191,6 +205,8 @@ def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dic
     return {
         "wall_s": time.perf_counter() - started,
         "replay_s": replayed,
+        "replay_cpu_s": last[1] - cpu_started,
+        "report_s": executed - replayed + (time.perf_counter() - replay_started - executed),
         "results": counts["results"],
         "cached": counts["cached"],
         "errors": sum(model.summary.get("error_count") or 0 for model in report.models),
@@ -198,13 +214,13 @@ def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dic
     }
 
 
-def fill_cache(work: Path, dataset: Path) -> None:
+def fill_cache(work: Path, base_url: str, dataset: Path) -> None:
     """Answers for every (case, model) of ``dataset``, written straight into the cache."""
     from modelup.cache import ResponseCache, cache_key
     from modelup.chat import ChatRequest, ChatResponse, Usage
     from modelup.experiment import plan_run
 
-    plan = plan_run(settings_for(work, "http://127.0.0.1:9/v1", dataset, 64))
+    plan = plan_run(settings_for(work, base_url, dataset, 64))
     answer = ChatResponse(ANSWER, 50.0, None, Usage(420, 120), "fp_bench")
     with ResponseCache(work / "cache.sqlite") as cache:
         for case in plan.dataset.cases:
@@ -217,7 +233,7 @@ def fill_cache(work: Path, dataset: Path) -> None:
 def child(argv: list[str]) -> None:
     phase, work, base_url, dataset, concurrency = argv
     if phase == "fill":
-        fill_cache(Path(work), Path(dataset))
+        fill_cache(Path(work), base_url, Path(dataset))
         print(json.dumps({}))
         return
     print(json.dumps(run_phase(Path(work), base_url, Path(dataset), int(concurrency))))
@@ -236,7 +252,8 @@ def in_child(*args: str) -> dict[str, Any]:
 def show(name: str, cases: int, figures: dict[str, Any], ideal_s: float | None) -> None:
     calls = 2 * cases - figures["cached"]
     wall = figures["wall_s"]
-    line = f"{name:7} N={cases:<7} wall {wall:7.2f} s  replay {figures['replay_s']:7.2f} s"
+    line = f"{name:7} N={cases:<7} wall {wall:6.2f} s  replay {figures['replay_s']:6.2f} s"
+    line += f" (CPU {figures['replay_cpu_s']:5.2f} s)  report {figures['report_s']:5.2f} s"
     if ideal_s is not None:
         line += f"  ideal {ideal_s:6.2f} s  ratio {figures['replay_s'] / ideal_s:5.2f}"
     line += f"  calls/s {calls / figures['replay_s']:8.1f}  results/s"

@@ -126,7 +126,10 @@ class Page:
 @contextmanager
 def headless_page(executable: str) -> Iterator[Page]:
     """A fresh Chromium with one blank tab, its console, log and page events enabled."""
-    with tempfile.TemporaryDirectory(prefix="modelup-chromium-") as profile:
+    # Chromium's helper processes can still be writing the profile as the browser exits.
+    with tempfile.TemporaryDirectory(
+        prefix="modelup-chromium-", ignore_cleanup_errors=True
+    ) as profile:
         process = subprocess.Popen(
             [executable, *FLAGS, f"--user-data-dir={profile}", "about:blank"],
             stdout=subprocess.DEVNULL,
@@ -136,11 +139,15 @@ def headless_page(executable: str) -> Iterator[Page]:
             port = _debugging_port(Path(profile), process)
             with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5.0) as client:
                 deadline = time.monotonic() + TIMEOUT_S
-                while True:
-                    pages = [t for t in client.get("/json/list").json() if t["type"] == "page"]
-                    if pages or time.monotonic() > deadline:
-                        break
-                    time.sleep(0.05)
+                pages: list[dict[str, Any]] = []
+                while not pages and time.monotonic() < deadline:
+                    try:  # the port file can appear just before the port listens
+                        targets = client.get("/json/list").json()
+                    except httpx.TransportError:
+                        targets = []
+                    pages = [t for t in targets if t["type"] == "page"]
+                    if not pages:
+                        time.sleep(0.05)
             if not pages:
                 raise TimeoutError("chromium opened no page")
             with connect(pages[0]["webSocketDebuggerUrl"], max_size=None) as socket:

@@ -246,8 +246,8 @@ def test_api_keys_reach_no_report_cache_journal_or_output(tmp_path: Path, monkey
     plans = list(tmp_path.rglob("plan.json"))
     assert plans, "the stopped run keeps its checkpoint"
     assert '"api_key": "***"' in plans[0].read_text()
-    written = [path for path in tmp_path.rglob("*") if path.is_file() and path.suffix != ".toml"]
-    files = written  # everything modelup wrote: reports, cache, checkpoint (not the configs)
+    # Everything modelup wrote (reports, cache, checkpoint), not the configuration files.
+    files = [path for path in tmp_path.rglob("*") if path.is_file() and path.suffix != ".toml"]
     assert any(path.suffix == ".sqlite" for path in files)
     for path in files:
         assert SECRET.encode() not in path.read_bytes(), path
