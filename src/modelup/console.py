@@ -6,7 +6,7 @@ Everything a model wrote is shown as plain text (``Text``), never parsed as rich
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,12 +24,12 @@ from rich.text import Text
 
 from modelup.experiment import RunPlan
 from modelup.figures import format_figure, label
-from modelup.report.schema import ModelRecord, Report
+from modelup.report.schema import CaseRecord, ModelRecord, Report
 from modelup.runner import ProgressCallback
 from modelup.scoring import CaseResult
 
 _VERDICT_STYLE = {"Promote": "bold green", "Hold": "bold yellow", "Rollback": "bold red"}
-_SAMPLE_FAILURES = 5
+SAMPLE_FAILURES = 5
 _MAX_NOTE = 160
 
 
@@ -139,15 +139,27 @@ class _Meter:
         }
 
 
-def print_results(console: Console, report: Report) -> None:
+def print_results(
+    console: Console,
+    report: Report,
+    failures: Sequence[tuple[int, Sequence[CaseRecord]]] | None = None,
+) -> None:
+    """The figures, comparisons, sample failures and decision. ``failures`` gives, per model,
+    the number of failed cases and the first few of them, for a report whose cases were
+    spooled rather than kept (``SpooledReport.failures``); by default they come from
+    ``report``."""
     figures_table(console, report)
     families_table(console, report)
     subsets_table(console, report)
     trials_table(console, report)
     comparison_table(console, report)
-    for model in report.models:
+    for index, model in enumerate(report.models):
         print_alias_warning(console, model)
-        print_failures(console, model)
+        if failures is None:
+            failed = [case for case in model.cases if not case.passed]
+            print_failures(console, model, len(failed), failed[:SAMPLE_FAILURES])
+        else:
+            print_failures(console, model, *failures[index])
     print_decision(console, report)
 
 
@@ -243,8 +255,8 @@ def trials_table(console: Console, report: Report) -> None:
     for model in models:
         assert model.trials is not None
         if model.trials.flaky_cases:
-            flaky = ", ".join(model.trials.flaky_cases[: _SAMPLE_FAILURES * 2])
-            more = len(model.trials.flaky_cases) - _SAMPLE_FAILURES * 2
+            flaky = ", ".join(model.trials.flaky_cases[: SAMPLE_FAILURES * 2])
+            more = len(model.trials.flaky_cases) - SAMPLE_FAILURES * 2
             tail = f" (+{more} more)" if more > 0 else ""
             console.print(Text(f"{model.requested_model} flaky: {flaky}{tail}", style="dim"))
 
@@ -283,8 +295,8 @@ def comparison_table(console: Console, report: Report) -> None:
     for comparison in report.comparisons:
         regressed = [t.case_id for t in comparison.transitions if t.change == "regression"]
         if regressed:
-            shown = ", ".join(regressed[: _SAMPLE_FAILURES * 2])
-            more = len(regressed) - _SAMPLE_FAILURES * 2
+            shown = ", ".join(regressed[: SAMPLE_FAILURES * 2])
+            more = len(regressed) - SAMPLE_FAILURES * 2
             tail = f" (+{more} more)" if more > 0 else ""
             console.print(Text(f"{comparison.candidate} regressed on: {shown}{tail}"))
 
@@ -328,14 +340,13 @@ def print_alias_warning(console: Console, model: ModelRecord) -> None:
         )
 
 
-def print_failures(console: Console, model: ModelRecord) -> None:
-    failed = [case for case in model.cases if not case.passed]
-    if not failed:
+def print_failures(
+    console: Console, model: ModelRecord, count: int, sample: Sequence[CaseRecord]
+) -> None:
+    if not count:
         return
-    console.print(
-        Text(f"{model.requested_model} sample failures ({len(failed)} failed):", style="bold")
-    )
-    for case in failed[:_SAMPLE_FAILURES]:
+    console.print(Text(f"{model.requested_model} sample failures ({count} failed):", style="bold"))
+    for case in sample[:SAMPLE_FAILURES]:
         notes = "; ".join(case.notes) or "failed"
         if len(notes) > _MAX_NOTE:
             notes = notes[: _MAX_NOTE - 1] + "…"

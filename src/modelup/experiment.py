@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Literal
 
 from modelup.cache import ResponseCache, public_endpoint
@@ -26,8 +27,9 @@ from modelup.policy import check_rules, select_rules, statistics_settings
 from modelup.pricing import Price
 from modelup.report.build import build_report
 from modelup.report.schema import Report
-from modelup.runner import ModelTarget, ProgressCallback, Recording, Role, replay
-from modelup.scoring import Scorer
+from modelup.report.stream import CaseSpool, SharedChecks, SpooledReport, case_json, slim_result
+from modelup.runner import ModelTarget, ProgressCallback, Recording, Role, replay_to
+from modelup.scoring import CaseResult, Scorer
 from modelup.workflow.base import Workflow
 from modelup.workflow.registry import get_workflow
 
@@ -260,40 +262,92 @@ async def execute(
     run_id: str | None = None,
     started_at: datetime | None = None,
 ) -> Report:
-    """Replay the plan with ``clients`` (closed afterwards) and build the report.
-    ``recording`` caches and journals the calls (see ``open_recording``); a resumed run
-    passes its original ``run_id`` and ``started_at``."""
+    """Replay the plan with ``clients`` (closed afterwards) and build the report, every case
+    in memory. ``recording`` caches and journals the calls (see ``open_recording``); a resumed
+    run passes its original ``run_id`` and ``started_at``. For a large run, use
+    ``execute_spooled`` and write the report from the spool."""
+    spooled = await execute_spooled(
+        plan,
+        clients,
+        on_result=on_result,
+        recording=recording,
+        run_id=run_id,
+        started_at=started_at,
+    )
+    with spooled:
+        return spooled.full()
+
+
+async def execute_spooled(
+    plan: RunPlan,
+    clients: list[ModelClient],
+    *,
+    on_result: ProgressCallback | None = None,
+    recording: Recording | None = None,
+    run_id: str | None = None,
+    started_at: datetime | None = None,
+    spool_directory: Path | None = None,
+) -> SpooledReport:
+    """``execute`` in memory independent of the number of cases: each case record goes to a
+    temporary spool (in ``spool_directory``, default the system's temporary directory) as it
+    arrives, and only slim results are kept for the figures and statistics. Write the report
+    with ``SpooledReport.write`` and close it to delete the spool."""
     started = started_at or datetime.now(UTC)
     scorer = Scorer(plan.workflow)
+    epochs = max(1, plan.settings.experiment.epochs)
+    trials = len(plan.dataset.cases) * epochs
+    prices = [target.price for target in plan.targets]
+    spool = CaseSpool(len(plan.targets), trials, spool_directory)
+    slim: list[list[CaseResult | None]] = [[None] * trials for _ in plan.targets]
+    shared: SharedChecks = {}
+
+    def keep(index: int, position: int, result: CaseResult) -> None:
+        spool.add(index, position, case_json(result, prices[index]))
+        slim[index][position] = slim_result(result, shared)
+
     try:
-        results = await replay(
-            plan.dataset,
-            scorer,
-            list(zip(plan.targets, clients, strict=True)),
-            concurrency=plan.settings.experiment.concurrency,
-            epochs=plan.settings.experiment.epochs,
-            on_result=on_result,
-            recording=recording,
+        try:
+            await replay_to(
+                plan.dataset,
+                scorer,
+                list(zip(plan.targets, clients, strict=True)),
+                keep,
+                concurrency=plan.settings.experiment.concurrency,
+                epochs=epochs,
+                on_result=on_result,
+                recording=recording,
+            )
+        finally:
+            for client in {id(client): client for client in clients}.values():
+                await client.aclose()
+        finished = datetime.now(UTC)
+        results = [_every(per_target) for per_target in slim]
+        head = build_report(
+            run_id=run_id or new_run_id(started),
+            tool_version=tool_version(),
+            started_at=started,
+            finished_at=finished,
+            mode=plan.settings.experiment.mode,
+            client=plan.client_kind,
+            workflow=plan.workflow,
+            dataset=plan.dataset,
+            config=plan.settings.redacted(),
+            targets=plan.targets,
+            results=results,
+            rules=plan.rules,
+            statistics=plan.statistics,
+            with_cases=False,
         )
-    finally:
-        for client in {id(client): client for client in clients}.values():
-            await client.aclose()
-    finished = datetime.now(UTC)
-    return build_report(
-        run_id=run_id or new_run_id(started),
-        tool_version=tool_version(),
-        started_at=started,
-        finished_at=finished,
-        mode=plan.settings.experiment.mode,
-        client=plan.client_kind,
-        workflow=plan.workflow,
-        dataset=plan.dataset,
-        config=plan.settings.redacted(),
-        targets=plan.targets,
-        results=results,
-        rules=plan.rules,
-        statistics=plan.statistics,
-    )
+    except BaseException:
+        spool.close()
+        raise
+    return SpooledReport(head, spool, results)
+
+
+def _every(results: list[CaseResult | None]) -> list[CaseResult]:
+    if any(result is None for result in results):
+        raise AssertionError("a case finished without a result")
+    return [result for result in results if result is not None]
 
 
 def run(plan: RunPlan, *, on_result: ProgressCallback | None = None) -> Report:

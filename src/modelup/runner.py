@@ -45,6 +45,10 @@ class ModelTarget:
 ProgressCallback = Callable[[int, CaseResult], None]
 """Called with (target index, result) as each case finishes."""
 
+ResultSink = Callable[[int, int, CaseResult], None]
+"""Receives (target index, trial position, result) as each case finishes; the position is
+the case's index times the epochs plus its epoch, so case order is position order."""
+
 Trial = tuple[EvalCase, int]
 """A case and its epoch."""
 
@@ -70,15 +74,47 @@ async def replay(
     recording: Recording | None = None,
 ) -> list[list[CaseResult]]:
     """Every case through every target ``epochs`` times; one result list per target, in case
-    order and, within a case, in epoch order.
+    order and, within a case, in epoch order."""
+    epochs = max(1, epochs)
+    trials = len(dataset.cases) * epochs
+    results: list[list[CaseResult | None]] = [[None] * trials for _ in targets]
+
+    def keep(index: int, position: int, result: CaseResult) -> None:
+        results[index][position] = result
+
+    await replay_to(
+        dataset,
+        scorer,
+        targets,
+        keep,
+        concurrency=concurrency,
+        epochs=epochs,
+        on_result=on_result,
+        recording=recording,
+    )
+    return [[_done(result) for result in per_target] for per_target in results]
+
+
+async def replay_to(
+    dataset: Dataset,
+    scorer: Scorer,
+    targets: Sequence[tuple[ModelTarget, ModelClient]],
+    sink: ResultSink,
+    *,
+    concurrency: int = 4,
+    epochs: int = 1,
+    on_result: ProgressCallback | None = None,
+    recording: Recording | None = None,
+) -> None:
+    """``replay``, handing each result to ``sink`` as it finishes instead of keeping it, so a
+    caller can keep as little of it as it needs.
 
     Each endpoint gets ``concurrency`` workers pulling (case, model) pairs from one shared
-    iterator, so memory stays flat however many cases there are.
+    iterator, so the replay itself holds nothing per case.
     """
     record = recording or Recording()
     epochs = max(1, epochs)
     trials: list[Trial] = [(case, epoch) for case in dataset.cases for epoch in range(epochs)]
-    results: list[list[CaseResult | None]] = [[None] * len(trials) for _ in targets]
 
     async def outcome_of(index: int, position: int, request: ChatRequest) -> CallOutcome:
         saved = record.resumed.get((index, position))
@@ -125,7 +161,7 @@ async def replay(
                 result = scorer.score(case, outcome.response, epoch=epoch)
                 if outcome.cached:
                     result = replace(result, cached=True)
-            results[index][position] = result
+            sink(index, position, result)
             if on_result is not None:
                 on_result(index, result)
 
@@ -134,7 +170,6 @@ async def replay(
         todo = _interleaved(group, len(trials))
         workers += [worker(todo) for _ in range(max(1, concurrency))]
     await _gather_or_cancel(workers)
-    return [[_done(result) for result in per_target] for per_target in results]
 
 
 def _interleaved(group: list[int], trials: int) -> Iterator[tuple[int, int]]:

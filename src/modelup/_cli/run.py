@@ -18,7 +18,7 @@ from modelup.config import find_config_file, load_settings
 from modelup.errors import ClientError, ModelupError
 from modelup.experiment import (
     close_recording,
-    execute,
+    execute_spooled,
     make_clients,
     new_run_id,
     open_recording,
@@ -27,7 +27,7 @@ from modelup.experiment import (
     tool_version,
 )
 from modelup.report.formats import write_formats
-from modelup.report.io import report_filename, unique_path, write_report
+from modelup.report.io import read_report, report_filename, unique_path
 from modelup.runner import Recording
 
 
@@ -126,8 +126,8 @@ def run(
                 Text(f"Resuming run {run_id}: {len(saved.outcomes)} call(s) already done", "dim")
             )
         with view.progress_bar(errors, plan) as on_result:
-            report = asyncio.run(
-                execute(
+            spooled = asyncio.run(
+                execute_spooled(
                     plan,
                     clients,
                     on_result=on_result,
@@ -136,17 +136,23 @@ def run(
                     started_at=started,
                 )
             )
-        path = report_file or unique_path(
-            settings.experiment.report_directory,
-            report_filename(
-                report.started_at,
-                report.mode,
-                plan.baseline.model,
-                [target.model for target in plan.candidates],
-            ),
-        )
-        write_report(report, path)
-        rendered = write_formats(report, path, settings.experiment.formats)
+        with spooled:
+            report = spooled.head
+            path = report_file or unique_path(
+                settings.experiment.report_directory,
+                report_filename(
+                    report.started_at,
+                    report.mode,
+                    plan.baseline.model,
+                    [target.model for target in plan.candidates],
+                ),
+            )
+            spooled.write(path)
+            failures = spooled.failures(view.SAMPLE_FAILURES)
+        # The other formats render the whole report: read back from the file just written,
+        # so that the run itself never holds every case.
+        formats = [name for name in settings.experiment.formats if name != "json"]
+        rendered = write_formats(read_report(path), path, formats) if formats else {}
         if recording.journal is not None:
             recording.journal.remove()
     except ModelupError as error:
@@ -163,7 +169,7 @@ def run(
     finally:
         if recording is not None:
             close_recording(recording)
-    view.print_results(out, report)
+    view.print_results(out, report, failures)
     record_history(out, settings, report, path)
     for name, other in rendered.items():
         out.print(f"Report ({name}): {other}", markup=False, highlight=False)

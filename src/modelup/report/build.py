@@ -78,8 +78,14 @@ def case_record(result: CaseResult, price: Price | None = None) -> CaseRecord:
 
 
 def model_record(
-    workflow: Workflow, target: ModelTarget, results: Sequence[CaseResult]
+    workflow: Workflow,
+    target: ModelTarget,
+    results: Sequence[CaseResult],
+    *,
+    with_cases: bool = True,
 ) -> ModelRecord:
+    """One model's record; without its cases (``with_cases=False``) when they are spooled
+    (``report.stream``), in which case ``results`` may be slim results."""
     resolved = list(dict.fromkeys(r.resolved_model for r in results if r.resolved_model))
     fingerprints = list(
         dict.fromkeys(r.system_fingerprint for r in results if r.system_fingerprint)
@@ -102,7 +108,7 @@ def model_record(
         summary=summarize(workflow, results, price=price),
         families=summarize_groups(workflow, results, by="family", price=price),
         subsets=summarize_groups(workflow, results, by="subset", price=price),
-        cases=[case_record(result, price) for result in results],
+        cases=[case_record(result, price) for result in results] if with_cases else [],
         trials=trials_record(target, results),
     )
 
@@ -310,10 +316,16 @@ def build_report(
     results: Sequence[Sequence[CaseResult]],
     rules: Sequence[GateRule],
     statistics: StatisticsSettings | None = None,
+    with_cases: bool = True,
 ) -> Report:
-    """The report of a baseline (the first target) against each candidate (the others)."""
+    """The report of a baseline (the first target) against each candidate (the others).
+    ``with_cases=False`` builds its head: every model's ``cases`` empty (they are spooled and
+    streamed into the file by ``report.stream``), everything else the same."""
     settings = statistics or StatisticsSettings()
-    models = [model_record(workflow, t, r) for t, r in zip(targets, results, strict=True)]
+    models = [
+        model_record(workflow, t, r, with_cases=with_cases)
+        for t, r in zip(targets, results, strict=True)
+    ]
     baseline = models[0]
     paired = [PairedCases(workflow, results[0], cand) for cand in results[1:]]
     evidence = rule_evidence(rules, paired, settings)

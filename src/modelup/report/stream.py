@@ -1,0 +1,383 @@
+"""Write a report without holding its cases: spool each case record as it arrives, stream the
+file at the end.
+
+A run of 100,000 cases keeps, per case and model, only the slim result the figures, paired
+statistics and trials need (``slim_result``); the full record (raw output, parsed output, check
+notes) is encoded once, as the exact bytes it takes in the report, and appended to a temporary
+spool file. ``write_streamed_report`` then writes the report's head (everything but the cases)
+with each model's ``cases`` array copied from the spool in case order.
+
+The bytes are those of ``report.io.report_json`` (``json.dumps(indent=2, ensure_ascii=False)``
+of the pydantic dump, encoded as UTF-8 with lone surrogates backslash-escaped): ``encode_json``
+is an equivalent, faster encoder, and ``case_json`` builds the same dict ``CaseRecord`` dumps to.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from array import array
+from collections.abc import Iterator, Mapping, Sequence
+from json.encoder import encode_basestring
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from modelup.errors import ReportError
+from modelup.pricing import Price, case_cost
+from modelup.report.schema import CaseRecord, Report
+from modelup.scoring import CaseResult
+from modelup.workflow.checks import CheckOutcome
+
+_INDENT = "  "
+# Where a model's cases sit in the report: top-level object (0), ``models`` (1), a model (2),
+# its ``cases`` array (3); a case record's own keys are one level deeper.
+_CASES_LEVEL = 3
+_CASE_LEVEL = _CASES_LEVEL + 1
+_HOLE = "\x00modelup-cases-{}\x00"
+
+
+# ------------------------------------------------------------------------------ encoding
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == float("inf"):
+        return "Infinity"
+    if value == -float("inf"):
+        return "-Infinity"
+    return float.__repr__(value)
+
+
+def _key(key: object) -> str:
+    if isinstance(key, str):
+        return encode_basestring(key)
+    if key is True:
+        return '"true"'
+    if key is False:
+        return '"false"'
+    if key is None:
+        return '"null"'
+    if isinstance(key, float):
+        return f'"{_float(key)}"'
+    if isinstance(key, int):
+        return f'"{int.__repr__(key)}"'
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
+
+
+def _encode(value: object, level: int, parts: list[str]) -> None:
+    if isinstance(value, str):
+        parts.append(encode_basestring(value))
+    elif value is None:
+        parts.append("null")
+    elif value is True:
+        parts.append("true")
+    elif value is False:
+        parts.append("false")
+    elif isinstance(value, int):
+        parts.append(int.__repr__(value))
+    elif isinstance(value, float):
+        parts.append(_float(value))
+    elif isinstance(value, dict):
+        if not value:
+            parts.append("{}")
+            return
+        inner = "\n" + _INDENT * (level + 1)
+        separator = "{" + inner
+        for key, item in value.items():
+            parts.append(separator)
+            parts.append(_key(key))
+            parts.append(": ")
+            _encode(item, level + 1, parts)
+            separator = "," + inner
+        parts.append("\n" + _INDENT * level + "}")
+    elif isinstance(value, list | tuple):
+        if not value:
+            parts.append("[]")
+            return
+        inner = "\n" + _INDENT * (level + 1)
+        separator = "[" + inner
+        for item in value:
+            parts.append(separator)
+            _encode(item, level + 1, parts)
+            separator = "," + inner
+        parts.append("\n" + _INDENT * level + "]")
+    else:
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def encode_json(value: object, level: int = 0) -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False)`` as it reads nested ``level`` deep
+    (the same text; about three times faster than the standard library's Python encoder,
+    which is what ``indent`` falls back to)."""
+    parts: list[str] = []
+    _encode(value, level, parts)
+    return "".join(parts)
+
+
+def _to_bytes(text: str) -> bytes:
+    # A lone surrogate from model text is written as its JSON escape, as ``write_report`` does.
+    return text.encode("utf-8", errors="backslashreplace")
+
+
+def _checks_json(checks: tuple[CheckOutcome, ...]) -> list[dict[str, Any]]:
+    return [
+        {"name": c.name, "passed": c.passed, "score": float(c.score), "note": c.note}
+        for c in checks
+    ]
+
+
+def case_json(result: CaseResult, price: Price | None = None) -> dict[str, Any]:
+    """What ``build.case_record(result, price).model_dump(mode="json")`` is, built directly
+    (a pydantic model per case is most of the cost of a large report)."""
+    usage = result.usage
+    return {
+        "case_id": result.case_id,
+        "family": result.family,
+        "subsets": list(result.subsets),
+        "epoch": int(result.epoch),
+        "passed": result.passed,
+        "strict_valid": result.strict_valid,
+        "valid": result.valid,
+        "repairs": list(result.repairs),
+        "checks": _checks_json(result.checks),
+        "notes": list(result.notes),
+        "raw_output": result.raw_output,
+        "output": _plain(result.output) if result.output is not None else None,
+        "latency_ms": None if result.latency_ms is None else float(result.latency_ms),
+        "usage": {
+            "prompt_tokens": int(usage.prompt_tokens),
+            "completion_tokens": int(usage.completion_tokens),
+        },
+        "cost_usd": case_cost(price, usage),
+        "resolved_model": result.resolved_model,
+        "system_fingerprint": result.system_fingerprint,
+        "error": result.error,
+        "cached": result.cached,
+    }
+
+
+def _plain(value: Mapping[str, Any]) -> dict[str, Any]:
+    """A parsed output as pydantic dumps it: it comes from ``json.loads``, so it is plain JSON
+    already, except that NaN and infinities (which ``json.loads`` accepts) dump as null."""
+    return {key: _finite(item) for key, item in value.items()}
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if value - value == 0.0 else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item) for item in value]
+    return value
+
+
+# ------------------------------------------------------------------------------ slim results
+
+
+SharedChecks = dict[tuple[tuple[str, bool, float], ...], tuple[CheckOutcome, ...]]
+
+
+def slim_result(result: CaseResult, shared: SharedChecks | None = None) -> CaseResult:
+    """``result`` without what only its case record needs (raw and parsed output, notes, check
+    notes): what figures, trials, paired statistics and identity flags are computed from.
+    With ``shared``, equal check outcomes are one tuple (a run has few distinct ones)."""
+    key = tuple((c.name, c.passed, c.score) for c in result.checks)
+    checks = shared.get(key) if shared is not None else None
+    if checks is None:
+        checks = tuple(CheckOutcome(name, passed, score, None) for name, passed, score in key)
+        if shared is not None and len(shared) < 100_000:  # ``mean`` scores may all differ
+            shared[key] = checks
+    return CaseResult(
+        case_id=result.case_id,
+        family=result.family,
+        subsets=result.subsets,
+        passed=result.passed,
+        strict_valid=result.strict_valid,
+        valid=result.valid,
+        checks=checks,
+        notes=(),
+        repairs=result.repairs,
+        latency_ms=result.latency_ms,
+        usage=result.usage,
+        resolved_model=result.resolved_model,
+        system_fingerprint=result.system_fingerprint,
+        error=result.error,
+        epoch=result.epoch,
+        cached=result.cached,
+    )
+
+
+# ------------------------------------------------------------------------------ the spool
+
+
+class CaseSpool:
+    """Case records of every model, as report bytes, in a temporary file (deleted on close).
+
+    Records are appended in the order they arrive and found again by (model, trial position),
+    so the report lists them in case order whatever order the calls finished in. What stays in
+    memory is two integers per record.
+    """
+
+    def __init__(self, models: int, trials: int, directory: Path | None = None) -> None:
+        try:
+            self._file: BinaryIO = tempfile.TemporaryFile(  # noqa: SIM115 (closed by close())
+                prefix="modelup-cases-", dir=directory
+            )
+        except OSError as exc:
+            raise ReportError(f"cannot create the case spool: {exc.strerror or exc}") from exc
+        self._fd = self._file.fileno()
+        self._size = 0
+        self.trials = trials
+        self._offsets = [array("q", [-1]) * trials for _ in range(models)]
+        self._lengths = [array("l", [0]) * trials for _ in range(models)]
+
+    def add(self, model: int, position: int, record: Mapping[str, Any]) -> None:
+        """Spool one case record (``case_json``'s dict) of ``model`` at ``position``."""
+        data = _to_bytes(encode_json(record, _CASE_LEVEL))
+        try:
+            os.write(self._fd, data)
+        except OSError as exc:
+            raise ReportError(f"cannot write the case spool: {exc.strerror or exc}") from exc
+        self._offsets[model][position] = self._size
+        self._lengths[model][position] = len(data)
+        self._size += len(data)
+
+    def count(self, model: int) -> int:
+        return sum(offset >= 0 for offset in self._offsets[model])
+
+    def raw(self, model: int, position: int) -> bytes:
+        offset = self._offsets[model][position]
+        if offset < 0:
+            raise ReportError(f"case {position} of model {model} was never spooled")
+        return os.pread(self._fd, self._lengths[model][position], offset)
+
+    def raw_records(self, model: int) -> Iterator[bytes]:
+        """Every spooled record of ``model`` in case order (trial position)."""
+        for position in range(self.trials):
+            if self._offsets[model][position] >= 0:
+                yield self.raw(model, position)
+
+    def record(self, model: int, position: int) -> CaseRecord:
+        text = self.raw(model, position).decode("utf-8")
+        return CaseRecord.model_validate(json.loads(text))
+
+    def records(self, model: int) -> Iterator[CaseRecord]:
+        for raw in self.raw_records(model):
+            yield CaseRecord.model_validate(json.loads(raw.decode("utf-8")))
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> CaseSpool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ------------------------------------------------------------------------------ the report
+
+
+def with_cases(head: Report, spool: CaseSpool) -> Report:
+    """The whole report in memory: ``head`` with every model's cases read from ``spool``.
+    For small runs and library users; a large run is written with ``write_streamed_report``."""
+    models = [
+        model.model_copy(update={"cases": list(spool.records(index))})
+        for index, model in enumerate(head.models)
+    ]
+    return head.model_copy(update={"models": models})
+
+
+def streamed_chunks(head: Report, spool: CaseSpool) -> Iterator[bytes]:
+    """The report's bytes, in pieces: ``head``'s JSON with each model's (empty) ``cases``
+    replaced by that model's spooled records."""
+    data = head.model_dump(mode="json")
+    holes = []
+    for index, model in enumerate(data["models"]):
+        if model["cases"]:
+            raise ValueError("the report head must not hold cases: they are in the spool")
+        model["cases"] = _HOLE.format(index)
+        holes.append(encode_basestring(model["cases"]))
+    text = encode_json(data) + "\n"
+    item = ",\n" + _INDENT * (_CASES_LEVEL + 1)
+    for index, hole in enumerate(holes):
+        before, text = text.split(hole, 1)
+        yield _to_bytes(before)
+        separator = "[\n" + _INDENT * (_CASES_LEVEL + 1)
+        empty = True
+        for raw in spool.raw_records(index):
+            yield separator.encode("utf-8") + raw
+            separator = item
+            empty = False
+        yield b"[]" if empty else ("\n" + _INDENT * _CASES_LEVEL + "]").encode("utf-8")
+    yield _to_bytes(text)
+
+
+def write_streamed_report(head: Report, spool: CaseSpool, path: Path) -> Path:
+    """Write the report of ``head`` and ``spool`` atomically, as ``write_report`` writes the
+    whole report: the same bytes, without ever holding them all."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        with temporary.open("wb") as out:
+            buffer: list[bytes] = []
+            size = 0
+            for chunk in streamed_chunks(head, spool):
+                buffer.append(chunk)
+                size += len(chunk)
+                if size >= 1 << 20:
+                    out.write(b"".join(buffer))
+                    buffer, size = [], 0
+            out.write(b"".join(buffer))
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot write report: {exc.strerror or exc}") from exc
+    return path
+
+
+def spooled_failures(
+    spool: CaseSpool, model: int, results: Sequence[CaseResult], limit: int
+) -> tuple[int, list[CaseRecord]]:
+    """How many of ``results`` (a model's slim results, in trial order) failed, and the case
+    records of the first ``limit`` of them, read back from the spool."""
+    failed = [position for position, result in enumerate(results) if not result.passed]
+    return len(failed), [spool.record(model, position) for position in failed[:limit]]
+
+
+class SpooledReport:
+    """A finished run whose cases are in a spool: the report's head (``cases`` empty), the
+    spool, and each model's slim results in case order. Close it (or use ``with``) to delete
+    the spool."""
+
+    def __init__(
+        self, head: Report, spool: CaseSpool, results: Sequence[Sequence[CaseResult]]
+    ) -> None:
+        self.head = head
+        self.spool = spool
+        self.results = results
+
+    def write(self, path: Path) -> Path:
+        return write_streamed_report(self.head, self.spool, path)
+
+    def full(self) -> Report:
+        """The whole report in memory (every case record read back)."""
+        return with_cases(self.head, self.spool)
+
+    def failures(self, limit: int) -> list[tuple[int, list[CaseRecord]]]:
+        """Per model: how many cases failed, and the records of the first ``limit``."""
+        return [
+            spooled_failures(self.spool, index, results, limit)
+            for index, results in enumerate(self.results)
+        ]
+
+    def close(self) -> None:
+        self.spool.close()
+
+    def __enter__(self) -> SpooledReport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
