@@ -155,18 +155,18 @@ def settings_for(work: Path, base_url: str, dataset: Path, concurrency: int) -> 
 
 
 def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dict[str, Any]:
-    """One run as ``modelup run`` does it (minus the terminal), timed; in this process."""
+    """One run as ``modelup run`` does it (minus the terminal): replay with case records
+    spooled, then the report written from the spool; timed, in this process."""
     from datetime import UTC, datetime
 
     from modelup.experiment import (
         close_recording,
-        execute,
+        execute_spooled,
         make_clients,
         new_run_id,
         open_recording,
         plan_run,
     )
-    from modelup.report.io import write_report
 
     started = time.perf_counter()
     plan = plan_run(settings_for(work, base_url, dataset, concurrency))
@@ -185,8 +185,8 @@ def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dic
     try:
         replay_started = time.perf_counter()
         cpu_started = time.process_time()
-        report = asyncio.run(
-            execute(
+        spooled = asyncio.run(
+            execute_spooled(
                 plan,
                 make_clients(plan),
                 on_result=on_result,
@@ -197,7 +197,9 @@ def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dic
         )
         executed = time.perf_counter() - replay_started
         replayed = last[0] - replay_started
-        write_report(report, work / "reports" / f"{run_id}.json")
+        with spooled:
+            report = spooled.head
+            spooled.write(work / "reports" / f"{run_id}.json")
         if recording.journal is not None:
             recording.journal.remove()
     finally:

@@ -102,9 +102,7 @@ def _write_reference(variant: str, directory: Path) -> str:
     from modelup.report.io import write_report
 
     plan = plan_run(golden_settings(variant, directory))
-    report = asyncio.run(
-        execute(plan, make_clients(plan), run_id=RUN_ID, started_at=STARTED)
-    )
+    report = asyncio.run(execute(plan, make_clients(plan), run_id=RUN_ID, started_at=STARTED))
     path = write_report(report, directory / f"{variant}.json")
     return normalize(path.read_text("utf-8"), directory)
 

@@ -27,7 +27,7 @@ from modelup.policy import check_rules, select_rules, statistics_settings
 from modelup.pricing import Price
 from modelup.report.build import build_report
 from modelup.report.schema import Report
-from modelup.report.stream import CaseSpool, SharedChecks, SpooledReport, case_json, slim_result
+from modelup.report.stream import CaseSpool, Slimmer, SpooledReport, case_json
 from modelup.runner import ModelTarget, ProgressCallback, Recording, Role, replay_to
 from modelup.scoring import CaseResult, Scorer
 from modelup.workflow.base import Workflow
@@ -299,11 +299,11 @@ async def execute_spooled(
     prices = [target.price for target in plan.targets]
     spool = CaseSpool(len(plan.targets), trials, spool_directory)
     slim: list[list[CaseResult | None]] = [[None] * trials for _ in plan.targets]
-    shared: SharedChecks = {}
+    slim_result = Slimmer()
 
     def keep(index: int, position: int, result: CaseResult) -> None:
         spool.add(index, position, case_json(result, prices[index]))
-        slim[index][position] = slim_result(result, shared)
+        slim[index][position] = slim_result(result)
 
     try:
         try:

@@ -109,12 +109,15 @@ def model_record(
         families=summarize_groups(workflow, results, by="family", price=price),
         subsets=summarize_groups(workflow, results, by="subset", price=price),
         cases=[case_record(result, price) for result in results] if with_cases else [],
-        trials=trials_record(target, results),
+        trials=trials_record(target, results, with_cases=with_cases),
     )
 
 
-def trials_record(target: ModelTarget, results: Sequence[CaseResult]) -> TrialsRecord | None:
-    """Repeated-trial figures; None when the model answered nothing."""
+def trials_record(
+    target: ModelTarget, results: Sequence[CaseResult], *, with_cases: bool = True
+) -> TrialsRecord | None:
+    """Repeated-trial figures; None when the model answered nothing. Without the per-case
+    entries (``with_cases=False``) when they are streamed into the file (``report.stream``)."""
     if not results:
         return None
     trials = summarize_trials(results, temperature=target.temperature, seed=target.seed)
@@ -132,7 +135,7 @@ def trials_record(target: ModelTarget, results: Sequence[CaseResult]) -> TrialsR
                 passes=case.passes,
                 pass_probability=case.pass_probability,
             )
-            for case in trials.cases
+            for case in (trials.cases if with_cases else ())
         ],
     )
 

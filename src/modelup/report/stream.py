@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,10 +24,12 @@ from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from modelup.chat import Usage
 from modelup.errors import ReportError
 from modelup.pricing import Price, case_cost
-from modelup.report.schema import CaseRecord, Report
+from modelup.report.schema import CaseRecord, Report, TrialCaseRecord
 from modelup.scoring import CaseResult
+from modelup.trials import case_trials
 from modelup.workflow.checks import CheckOutcome
 
 _INDENT = "  "
@@ -34,7 +37,7 @@ _INDENT = "  "
 # its ``cases`` array (3); a case record's own keys are one level deeper.
 _CASES_LEVEL = 3
 _CASE_LEVEL = _CASES_LEVEL + 1
-_HOLE = "\x00modelup-cases-{}\x00"
+_HOLE = "\x00modelup-{}-{}\x00"
 
 
 # ------------------------------------------------------------------------------ encoding
@@ -177,19 +180,49 @@ def _finite(value: Any) -> Any:
 # ------------------------------------------------------------------------------ slim results
 
 
-SharedChecks = dict[tuple[tuple[str, bool, float], ...], tuple[CheckOutcome, ...]]
+class Slimmer:
+    """Makes slim results: ``result`` without what only its case record needs (raw and parsed
+    output, notes, check notes), which is what figures, trials, paired statistics and identity
+    flags are computed from. Equal check outcomes, usages and model names are shared between
+    results (a run has few distinct ones), so a slim result costs about 250 bytes."""
+
+    def __init__(self) -> None:
+        self._checks: dict[tuple[tuple[str, bool, float], ...], tuple[CheckOutcome, ...]] = {}
+        self._usages: dict[tuple[int, int], Usage] = {}
+
+    def __call__(self, result: CaseResult) -> CaseResult:
+        return slim_result(result, self._checks, self._usages)
 
 
-def slim_result(result: CaseResult, shared: SharedChecks | None = None) -> CaseResult:
-    """``result`` without what only its case record needs (raw and parsed output, notes, check
-    notes): what figures, trials, paired statistics and identity flags are computed from.
-    With ``shared``, equal check outcomes are one tuple (a run has few distinct ones)."""
+def _shared(cache: dict[Any, Any], key: Any, make: Any) -> Any:
+    found = cache.get(key)
+    if found is None:
+        found = make()
+        if len(cache) < 100_000:  # bounded: ``mean`` check scores, say, may all differ
+            cache[key] = found
+    return found
+
+
+def slim_result(
+    result: CaseResult,
+    checks_cache: dict[tuple[tuple[str, bool, float], ...], tuple[CheckOutcome, ...]] | None = None,
+    usage_cache: dict[tuple[int, int], Usage] | None = None,
+) -> CaseResult:
+    """See ``Slimmer``; without caches nothing is shared."""
     key = tuple((c.name, c.passed, c.score) for c in result.checks)
-    checks = shared.get(key) if shared is not None else None
-    if checks is None:
-        checks = tuple(CheckOutcome(name, passed, score, None) for name, passed, score in key)
-        if shared is not None and len(shared) < 100_000:  # ``mean`` scores may all differ
-            shared[key] = checks
+    checks: tuple[CheckOutcome, ...] = _shared(
+        {} if checks_cache is None else checks_cache,
+        key,
+        lambda: tuple(CheckOutcome(name, passed, score, None) for name, passed, score in key),
+    )
+    usage = result.usage
+    usage = _shared(
+        {} if usage_cache is None else usage_cache,
+        (usage.prompt_tokens, usage.completion_tokens),
+        lambda: usage,
+    )
+    resolved = result.resolved_model
+    fingerprint = result.system_fingerprint
     return CaseResult(
         case_id=result.case_id,
         family=result.family,
@@ -201,9 +234,9 @@ def slim_result(result: CaseResult, shared: SharedChecks | None = None) -> CaseR
         notes=(),
         repairs=result.repairs,
         latency_ms=result.latency_ms,
-        usage=result.usage,
-        resolved_model=result.resolved_model,
-        system_fingerprint=result.system_fingerprint,
+        usage=usage,
+        resolved_model=sys.intern(resolved) if resolved is not None else None,
+        system_fingerprint=sys.intern(fingerprint) if fingerprint is not None else None,
         error=result.error,
         epoch=result.epoch,
         cached=result.cached,
@@ -281,42 +314,73 @@ class CaseSpool:
 # ------------------------------------------------------------------------------ the report
 
 
-def with_cases(head: Report, spool: CaseSpool) -> Report:
-    """The whole report in memory: ``head`` with every model's cases read from ``spool``.
-    For small runs and library users; a large run is written with ``write_streamed_report``."""
-    models = [
-        model.model_copy(update={"cases": list(spool.records(index))})
-        for index, model in enumerate(head.models)
-    ]
+def trial_cases_json(results: Sequence[CaseResult]) -> Iterator[dict[str, Any]]:
+    """A model's ``trials.cases`` entries (``TrialCaseRecord``'s JSON), from its results."""
+    for case in case_trials(results):
+        yield {
+            "case_id": case.case_id,
+            "trials": case.trials,
+            "passes": case.passes,
+            "pass_probability": case.pass_probability,
+        }
+
+
+def with_cases(head: Report, spool: CaseSpool, results: Sequence[Sequence[CaseResult]]) -> Report:
+    """The whole report in memory: ``head`` with every model's cases read from ``spool`` and
+    its trial cases computed from ``results``. For small runs and library users; a large run
+    is written with ``write_streamed_report``."""
+    models = []
+    for index, model in enumerate(head.models):
+        update: dict[str, Any] = {"cases": list(spool.records(index))}
+        if model.trials is not None:
+            cases = [TrialCaseRecord(**entry) for entry in trial_cases_json(results[index])]
+            update["trials"] = model.trials.model_copy(update={"cases": cases})
+        models.append(model.model_copy(update=update))
     return head.model_copy(update={"models": models})
 
 
-def streamed_chunks(head: Report, spool: CaseSpool) -> Iterator[bytes]:
-    """The report's bytes, in pieces: ``head``'s JSON with each model's (empty) ``cases``
-    replaced by that model's spooled records."""
+def _array(items: Iterator[bytes], level: int) -> Iterator[bytes]:
+    """A JSON array ``level`` deep whose items are already encoded ``level + 1`` deep."""
+    separator = ("[\n" + _INDENT * (level + 1)).encode("utf-8")
+    following = (",\n" + _INDENT * (level + 1)).encode("utf-8")
+    empty = True
+    for item in items:
+        yield separator + item
+        separator = following
+        empty = False
+    yield b"[]" if empty else ("\n" + _INDENT * level + "]").encode("utf-8")
+
+
+def streamed_chunks(
+    head: Report, spool: CaseSpool, results: Sequence[Sequence[CaseResult]]
+) -> Iterator[bytes]:
+    """The report's bytes, in pieces: ``head``'s JSON with each model's (empty) ``cases`` and
+    ``trials.cases`` filled in from ``spool`` and ``results``."""
     data = head.model_dump(mode="json")
-    holes = []
+    holes: list[tuple[str, Iterator[bytes], int]] = []
     for index, model in enumerate(data["models"]):
-        if model["cases"]:
-            raise ValueError("the report head must not hold cases: they are in the spool")
-        model["cases"] = _HOLE.format(index)
-        holes.append(encode_basestring(model["cases"]))
+        if model["cases"] or (model["trials"] and model["trials"]["cases"]):
+            raise ValueError("the report head must not hold cases: they are streamed")
+        model["cases"] = _HOLE.format("cases", index)
+        holes.append((model["cases"], spool.raw_records(index), _CASES_LEVEL))
+        if model["trials"] is not None:
+            model["trials"]["cases"] = _HOLE.format("trials", index)
+            trials = (
+                _to_bytes(encode_json(entry, _CASES_LEVEL + 2))
+                for entry in trial_cases_json(results[index])
+            )
+            holes.append((model["trials"]["cases"], trials, _CASES_LEVEL + 1))
     text = encode_json(data) + "\n"
-    item = ",\n" + _INDENT * (_CASES_LEVEL + 1)
-    for index, hole in enumerate(holes):
-        before, text = text.split(hole, 1)
+    for hole, items, level in holes:
+        before, text = text.split(encode_basestring(hole), 1)
         yield _to_bytes(before)
-        separator = "[\n" + _INDENT * (_CASES_LEVEL + 1)
-        empty = True
-        for raw in spool.raw_records(index):
-            yield separator.encode("utf-8") + raw
-            separator = item
-            empty = False
-        yield b"[]" if empty else ("\n" + _INDENT * _CASES_LEVEL + "]").encode("utf-8")
+        yield from _array(items, level)
     yield _to_bytes(text)
 
 
-def write_streamed_report(head: Report, spool: CaseSpool, path: Path) -> Path:
+def write_streamed_report(
+    head: Report, spool: CaseSpool, results: Sequence[Sequence[CaseResult]], path: Path
+) -> Path:
     """Write the report of ``head`` and ``spool`` atomically, as ``write_report`` writes the
     whole report: the same bytes, without ever holding them all."""
     try:
@@ -325,7 +389,7 @@ def write_streamed_report(head: Report, spool: CaseSpool, path: Path) -> Path:
         with temporary.open("wb") as out:
             buffer: list[bytes] = []
             size = 0
-            for chunk in streamed_chunks(head, spool):
+            for chunk in streamed_chunks(head, spool, results):
                 buffer.append(chunk)
                 size += len(chunk)
                 if size >= 1 << 20:
@@ -360,11 +424,11 @@ class SpooledReport:
         self.results = results
 
     def write(self, path: Path) -> Path:
-        return write_streamed_report(self.head, self.spool, path)
+        return write_streamed_report(self.head, self.spool, self.results, path)
 
     def full(self) -> Report:
         """The whole report in memory (every case record read back)."""
-        return with_cases(self.head, self.spool)
+        return with_cases(self.head, self.spool, self.results)
 
     def failures(self, limit: int) -> list[tuple[int, list[CaseRecord]]]:
         """Per model: how many cases failed, and the records of the first ``limit``."""
