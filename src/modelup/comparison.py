@@ -92,21 +92,23 @@ def case_values(workflow: Workflow, cases: Iterable[CaseLike]) -> list[CaseValue
     for case in cases:
         groups.setdefault(case.case_id, []).append(case)
     out = []
+    # Equal per-case values share one read-only mapping: most cases of a large run have one of
+    # a few outcome patterns, and a dict per case and model is most of the memory at 100,000.
+    shared: dict[tuple[float, ...], Mapping[str, float]] = {}
     for case_id, trials in groups.items():
         sums = dict.fromkeys(figures, 0.0)
         for trial in trials:
             for figure, value in _trial_values(workflow, trial).items():
                 sums[figure] += value
         first = trials[0]
-        out.append(
-            CaseValues(
-                case_id,
-                first.family,
-                tuple(first.subsets),
-                len(trials),
-                {figure: total / len(trials) for figure, total in sums.items()},
-            )
-        )
+        values = {figure: total / len(trials) for figure, total in sums.items()}
+        key = tuple(values.values())
+        found = shared.get(key)
+        if found is None:
+            found = values
+            if len(shared) < 100_000:
+                shared[key] = values
+        out.append(CaseValues(case_id, first.family, tuple(first.subsets), len(trials), found))
     return out
 
 
