@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.markup import escape
@@ -25,10 +25,12 @@ from rich.text import Text
 from modelup.experiment import RunPlan
 from modelup.figures import format_figure, label
 from modelup.report.schema import CaseRecord, ModelRecord, Report
+from modelup.report.view import delta
 from modelup.runner import ProgressCallback
 from modelup.scoring import CaseResult
 
 _VERDICT_STYLE = {"Promote": "bold green", "Hold": "bold yellow", "Rollback": "bold red"}
+_DELTA_STYLE = {"better": "green", "worse": "red", "same": "dim", "none": ""}
 SAMPLE_FAILURES = 5
 _MAX_NOTE = 160
 
@@ -181,51 +183,41 @@ def figures_table(console: Console, report: Report) -> None:
 
 
 def families_table(console: Console, report: Report) -> None:
-    baseline = report.baseline
-    families = sorted(baseline.families)
-    if len(families) < 2:
-        return
-    table = Table(title="Pass rate by family", title_justify="left")
-    table.add_column("Family")
-    table.add_column("Cases", justify="right")
-    table.add_column("baseline", justify="right")
-    for candidate in report.candidates:
-        table.add_column(Text(candidate.requested_model), justify="right")
-        table.add_column("Δ", justify="right")
-    for family in families:
-        base = baseline.families[family].get("pass_rate")
-        cells: list[str | Text] = [
-            Text(family),
-            format_figure("case_count", baseline.families[family].get("case_count")),
-            format_figure("pass_rate", base),
-        ]
-        for candidate in report.candidates:
-            cand = candidate.families.get(family, {}).get("pass_rate")
-            cells += [format_figure("pass_rate", cand), _delta("pass_rate", base, cand)]
-        table.add_row(*cells)
-    console.print(table)
+    _groups_table(console, report, "family", minimum=2)
 
 
 def subsets_table(console: Console, report: Report) -> None:
-    baseline = report.baseline
-    if not baseline.subsets:
+    _groups_table(console, report, "subset", minimum=1)
+
+
+def _groups_table(
+    console: Console, report: Report, by: Literal["family", "subset"], *, minimum: int
+) -> None:
+    """Pass rate per task family or gate subset, baseline against each candidate."""
+
+    def groups(model: ModelRecord) -> dict[str, dict[str, float | int | None]]:
+        return model.families if by == "family" else model.subsets
+
+    baseline = groups(report.baseline)
+    if len(baseline) < minimum:
         return
-    table = Table(title="Pass rate by gate subset", title_justify="left")
-    table.add_column("Subset")
+    title = "Pass rate by family" if by == "family" else "Pass rate by gate subset"
+    table = Table(title=title, title_justify="left")
+    table.add_column(by.title())
     table.add_column("Cases", justify="right")
     table.add_column("baseline", justify="right")
     for candidate in report.candidates:
         table.add_column(Text(candidate.requested_model), justify="right")
         table.add_column("Δ", justify="right")
-    for subset in sorted(baseline.subsets):
-        base = baseline.subsets[subset].get("pass_rate")
+    for group in sorted(baseline):
+        base = baseline[group].get("pass_rate")
         cells: list[str | Text] = [
-            Text(subset),
-            format_figure("case_count", baseline.subsets[subset].get("case_count")),
+            Text(group),
+            format_figure("case_count", baseline[group].get("case_count")),
             format_figure("pass_rate", base),
         ]
         for candidate in report.candidates:
-            cand = candidate.subsets.get(subset, {}).get("pass_rate")
+            cand = groups(candidate).get(group, {}).get("pass_rate")
             cells += [format_figure("pass_rate", cand), _delta("pass_rate", base, cand)]
         table.add_row(*cells)
     console.print(table)
@@ -375,19 +367,5 @@ def print_decision(console: Console, report: Report) -> None:
 
 
 def _delta(name: str, base: float | None, cand: float | None) -> Text:
-    if base is None or cand is None:
-        return Text("")
-    change = cand - base
-    if name.endswith(("_rate", "_accuracy", "_coverage")):
-        text = f"{change * 100:+.1f} pts"
-    elif name.endswith("_ms"):
-        text = f"{change:+.0f} ms"
-    elif name.endswith(("_count", "_tokens")):
-        text = f"{change:+.0f}"
-    else:
-        text = f"{change:+.3f}"
-    if change == 0:
-        return Text(text, style="dim")
-    lower_is_better = name.endswith(("_ms", "_count", "_tokens", "_usd")) or name == "repair_rate"
-    better = (change < 0) if lower_is_better else (change > 0)
-    return Text(text, style="green" if better else "red")
+    change = delta(name, base, cand)
+    return Text(change.text, style=_DELTA_STYLE[change.direction])
