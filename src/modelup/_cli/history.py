@@ -53,6 +53,9 @@ def history(
 ) -> None:
     """List recorded runs, or with --trend FIGURE --model M print a trend and write a chart."""
     out = Console(soft_wrap=True)
+    if not out.is_terminal:
+        # Piped or in CI: rich would squeeze the wide table into 80 columns of "…".
+        out.width = _PIPED_WIDTH
     try:
         path = store_path(config, store)
         opened = open_store(path, create=False)
@@ -93,6 +96,9 @@ def record(out: Console, settings: Settings, report: Report, report_path: Path) 
         out.print(Text.assemble(("warning: ", "bold yellow"), f"run not recorded: {error}"))
 
 
+_PIPED_WIDTH = 220
+
+
 def print_runs(out: Console, store: HistoryStore, runs: list[RunEntry]) -> None:
     if not runs:
         out.print(Text(f"No runs match ({store.path})."))
@@ -100,9 +106,9 @@ def print_runs(out: Console, store: HistoryStore, runs: list[RunEntry]) -> None:
     shown = [name for name in KEY_FIGURES if any(_has(run, name) for run in runs)]
     table = Table(title=f"Runs in {store.path} (newest first)", title_justify="left")
     for column in ("Started (UTC)", "Run", "Workflow", "Dataset", "Models", "Verdict"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for name in shown:
-        table.add_column(Text(f"{label(name)}\nbaseline → cand."), justify="right")
+        table.add_column(Text(f"{label(name)}\nbaseline → cand."), justify="right", overflow="fold")
     for run in runs:
         candidate = run.recommended or (run.candidates[0] if run.candidates else "")
         models = f"{run.baseline} → {', '.join(run.candidates)}"
