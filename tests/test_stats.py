@@ -9,11 +9,13 @@ from __future__ import annotations
 import inspect
 import math
 import random
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from modelup import stats
 from modelup.stats import (
     BootstrapResult,
     McNemarResult,
@@ -189,6 +191,34 @@ def test_bootstrap_pinned_values() -> None:
     other = paired_bootstrap_ci(base, cand, resamples=500, seed=8)
     assert other.low == pytest.approx(0.019437500000000055, abs=1e-12)
     assert other.high == pytest.approx(0.2971874999999999, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("n", "distinct", "resamples"),
+    [(1, 1, 50), (2, 3, 300), (12, 100, 500), (300, 3, 2000), (1000, 6, 700), (3001, 400, 40)],
+)
+def test_numpy_resampling_is_the_pure_python_resampling_bit_for_bit(
+    n: int, distinct: int, resamples: int
+) -> None:
+    """With numpy the resample means (and the generator's state after them) are exactly those
+    of ``fsum(rng.choices(diffs, k=n)) / n``: both counted sums (few distinct values, signed
+    zeros and subnormals among them) and value-by-value sums."""
+    np = pytest.importorskip("numpy")
+    rng = random.Random(n * 31 + distinct)
+    pool = [rng.uniform(-1.0, 1.0) for _ in range(distinct)] + [-0.0, 0.0, 5e-324, 1 / 3, -1.0]
+    diffs = [rng.choice(pool[: max(distinct, 1)] if distinct < 4 else pool) for _ in range(n)]
+    python, fast = random.Random(9), random.Random(9)
+    expected = stats._resample_means_python(diffs, resamples, python)
+    assert stats._resample_means_numpy(np, diffs, resamples, fast) == expected
+    assert fast.getstate() == python.getstate()
+    assert fast.random() == python.random()
+
+
+def test_bootstrap_without_numpy_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    base, cand = _paired_scores(200, seed=4)
+    with_numpy = paired_bootstrap_ci(base, cand, resamples=300, seed=5)
+    monkeypatch.setitem(sys.modules, "numpy", None)  # ``import numpy`` now raises ImportError
+    assert paired_bootstrap_ci(base, cand, resamples=300, seed=5) == with_numpy
 
 
 def test_bootstrap_fields_and_contains_delta() -> None:

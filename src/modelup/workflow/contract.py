@@ -8,11 +8,13 @@ recorded as such so that the report can show validity both strictly and after re
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
@@ -48,6 +50,7 @@ class Contract:
                 f"output contract is not a valid JSON Schema: {exc.message}"
             ) from exc
         self._validator = Draft202012Validator(dict(schema))
+        self._confirm_valid = _fast_validator(schema)
 
     def parse(self, raw: str) -> ParseOutcome:
         strict = _load_object(raw)
@@ -64,6 +67,8 @@ class Contract:
         return ParseOutcome(None, False, False, (), ("answer is not a JSON object",))
 
     def _violations(self, document: dict[str, Any]) -> tuple[str, ...]:
+        if self._confirm_valid is not None and self._confirm_valid(document):
+            return ()
         found = sorted(self._validator.iter_errors(document), key=lambda e: list(e.absolute_path))
         messages = []
         for error in found[:_MAX_ERRORS]:
@@ -89,3 +94,109 @@ def _repair_candidates(raw: str) -> list[tuple[str, str]]:
     if start != -1 and end > start:
         candidates.append((REPAIR_PROSE, raw[start : end + 1]))
     return candidates
+
+
+# ------------------------------------------------------------------------------ the fast path
+
+# Keywords whose meaning in draft 7 (what fastjsonschema compiles) is the meaning in draft
+# 2020-12 (what the contract is checked against), given the restrictions in ``_portable``.
+# Everything else (``$ref``, ``pattern``, ``format``, ``prefixItems``, ``unevaluated*``...)
+# keeps the contract on jsonschema alone.
+_ANNOTATIONS = frozenset({"title", "description", "$comment", "examples", "default"})
+_SCHEMA_MAPS = frozenset({"properties"})
+_SCHEMA_LISTS = frozenset({"anyOf", "allOf", "oneOf"})
+_SUBSCHEMAS = frozenset({"items", "additionalProperties", "not"})
+_NUMBERS = frozenset(
+    {
+        "minItems",
+        "maxItems",
+        "minLength",
+        "maxLength",
+        "minProperties",
+        "maxProperties",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+    }
+)
+_TYPES = frozenset({"object", "array", "string", "number", "integer", "boolean", "null"})
+_DRAFT_7 = "http://json-schema.org/draft-07/schema#"
+
+
+def _fast_validator(schema: Mapping[str, Any]) -> Callable[[Any], bool] | None:
+    """A compiled check that says True only of documents the contract accepts, or None when
+    the schema uses a keyword outside the portable set.
+
+    Used only to confirm a VALID document: whatever it rejects is validated again by
+    jsonschema, which alone decides and words the errors, so a document is never judged by
+    fastjsonschema's idea of invalid. Schemas are compiled as draft 7 with defaults and formats
+    off (fastjsonschema would otherwise write defaults into the document)."""
+    body = {key: value for key, value in schema.items() if key != "$schema"}
+    if not _portable(body):
+        return None
+    try:
+        compiled = fastjsonschema.compile(
+            {"$schema": _DRAFT_7, **body}, use_default=False, use_formats=False
+        )
+    except Exception:  # a schema fastjsonschema cannot compile stays on jsonschema alone
+        return None
+
+    def confirm(document: Any) -> bool:
+        try:
+            compiled(document)
+        except fastjsonschema.JsonSchemaValueException:
+            return False
+        except Exception:  # anything unexpected: let jsonschema decide
+            return False
+        return True
+
+    return confirm
+
+
+def _portable(schema: Any) -> bool:
+    if isinstance(schema, bool):
+        return True
+    if not isinstance(schema, dict):
+        return False
+    for key, value in schema.items():
+        if key in _ANNOTATIONS:
+            continue
+        if key == "type":
+            types = value if isinstance(value, list) else [value]
+            if not all(isinstance(t, str) and t in _TYPES for t in types):
+                return False
+        elif key == "required":
+            if not (isinstance(value, list) and all(isinstance(n, str) for n in value)):
+                return False
+        elif key in _NUMBERS:
+            if not _number(value):
+                return False
+        elif key == "enum":
+            # Scalars only: fastjsonschema compares containers with ``==``, where 1 == True.
+            if not (isinstance(value, list) and all(_scalar(item) for item in value)):
+                return False
+        elif key == "const":
+            if not _scalar(value):
+                return False
+        elif key in _SCHEMA_MAPS:
+            if not isinstance(value, dict) or not all(_portable(sub) for sub in value.values()):
+                return False
+        elif key in _SCHEMA_LISTS:
+            if not isinstance(value, list) or not value or not all(_portable(s) for s in value):
+                return False
+        elif key in _SUBSCHEMAS:
+            if not _portable(value):  # an array ``items`` (draft 7 tuples) is not portable
+                return False
+        else:
+            return False
+    return True
+
+
+def _number(value: Any) -> bool:
+    # Finite: the compiled code spells numbers with ``repr``, and ``inf`` is no Python literal.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _scalar(value: Any) -> bool:
+    return value is None or isinstance(value, str | bool) or _number(value)
