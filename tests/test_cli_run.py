@@ -257,23 +257,19 @@ def test_live_run_against_a_loopback_server(
     assert "sk-test-abc123" not in result.output
 
 
-def test_live_model_not_found_stops_with_a_hint(tmp_path: Path) -> None:
+def live_run(server: OpenAITestServer, tmp_path: Path, candidate: str, reports: Path) -> Any:
+    """``modelup run --live`` of the first two cases, baseline ``base``, against ``server``."""
     dataset = tmp_path / "cases.json"
     dataset.write_text(json.dumps(CASES[:2]))
+    return invoke(
+        "--live", "--dataset", dataset, "--base-url", server.base_url,
+        "--baseline", "base", "--candidate", candidate, "--report-dir", reports,
+    )  # fmt: skip
+
+
+def test_live_model_not_found_stops_with_a_hint(tmp_path: Path) -> None:
     with OpenAITestServer(known_models={"base"}, max_requests=20) as server:
-        result = invoke(
-            "--live",
-            "--dataset",
-            dataset,
-            "--base-url",
-            server.base_url,
-            "--baseline",
-            "base",
-            "--candidate",
-            "qwen3:8b",
-            "--report-dir",
-            tmp_path / "out",
-        )
+        result = live_run(server, tmp_path, "qwen3:8b", tmp_path / "out")
     assert result.exit_code == 2, result.output
     assert "does not serve model 'qwen3:8b'" in result.output
     assert "ollama pull qwen3:8b" in result.output
@@ -281,28 +277,13 @@ def test_live_model_not_found_stops_with_a_hint(tmp_path: Path) -> None:
 
 
 def test_live_http_errors_become_errored_cases(tmp_path: Path) -> None:
-    dataset = tmp_path / "cases.json"
-    dataset.write_text(json.dumps(CASES[:2]))
-
     def responder(call: ChatCall) -> Reply:
         if call.model == "cand":
             return HttpError(400, "context length exceeded")
         return Completion(answer(["Incident.Declare"]))
 
     with OpenAITestServer(responder, max_requests=20) as server:
-        result = invoke(
-            "--live",
-            "--dataset",
-            dataset,
-            "--base-url",
-            server.base_url,
-            "--baseline",
-            "base",
-            "--candidate",
-            "cand",
-            "--report-dir",
-            tmp_path,
-        )
+        result = live_run(server, tmp_path, "cand", tmp_path)
     report = read_report(result.output)
     candidate = report["models"][1]
     assert candidate["summary"]["error_count"] == 2
