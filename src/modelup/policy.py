@@ -23,16 +23,8 @@ if TYPE_CHECKING:
 
 
 def rule_from_settings(rule: GateRuleSettings) -> GateRule:
-    return GateRule(
-        figure=rule.figure,
-        comparison=rule.comparison,
-        threshold=rule.threshold,
-        authority=rule.authority,
-        name=rule.name,
-        subset=rule.subset,
-        family=rule.family,
-        require_significance=rule.require_significance,
-    )
+    # The settings declare exactly GateRule's fields, validated the same way.
+    return GateRule(**rule.model_dump())
 
 
 def promotion_policy(promotion: PromotionSettings) -> tuple[GateRule, ...]:

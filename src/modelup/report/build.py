@@ -177,33 +177,15 @@ def rule_record(outcome: RuleOutcome) -> RuleRecord:
         status=outcome.status,
         statistics=None
         if ev is None
-        else RuleStatisticsRecord(
-            n=ev.n,
-            estimate=ev.estimate,
-            low=ev.low,
-            high=ev.high,
-            confidence=ev.confidence,
-            regressions=ev.regressions,
-            fixes=ev.fixes,
-            p_regression=ev.p_regression,
-            p_improvement=ev.p_improvement,
-            p_regression_adjusted=ev.p_regression_adjusted,
-            p_improvement_adjusted=ev.p_improvement_adjusted,
-            cases_to_settle=outcome.cases_to_settle,
+        else RuleStatisticsRecord.model_validate(
+            asdict(ev) | {"cases_to_settle": outcome.cases_to_settle}
         ),
     )
 
 
 def change_record(change: FigureChange) -> ChangeRecord:
-    return ChangeRecord(
-        delta=change.delta,
-        low=change.low,
-        high=change.high,
-        confidence=change.confidence,
-        resamples=change.resamples,
-        seed=change.seed,
-        p_value=change.p_value,
-    )
+    # The record keeps the fields it declares (delta, interval, resamples, seed, p-value).
+    return ChangeRecord.model_validate(change, from_attributes=True)
 
 
 def comparison_record(comparison: CandidateComparison) -> ComparisonRecord:
