@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, TypeAlias, TypedDict
+from urllib.parse import urlsplit
 
 __all__ = [
     "ChatCall",
@@ -135,6 +136,8 @@ class RecordedRequest(TypedDict):
 
     method: str
     path: str
+    target: str
+    """The request-target as sent: the path, or a whole URL when sent to it as a proxy."""
     headers: dict[str, str]
     body: Any
     """Parsed JSON body, or None when empty / not JSON (see ``raw_body``)."""
@@ -284,11 +287,17 @@ class _Handler(BaseHTTPRequestHandler):
                 body = json.loads(raw)
             except ValueError:
                 body = None
-        path = self.path.split("?", 1)[0]
+        # As a proxy is sent requests for whole URLs ("absolute-form"), it answers them too.
+        path = urlsplit(self.path).path if "://" in self.path else self.path.split("?", 1)[0]
 
         if not owner._admit(
             RecordedRequest(
-                method=self.command, path=path, headers=headers, body=body, raw_body=raw
+                method=self.command,
+                path=path,
+                target=self.path,
+                headers=headers,
+                body=body,
+                raw_body=raw,
             )
         ):
             self._send_error(

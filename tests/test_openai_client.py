@@ -253,3 +253,16 @@ def test_concurrent_calls_reuse_keep_alive_connections() -> None:
         asyncio.run(go(server))
         assert len(server.calls) == 24
         assert server.connection_count <= 4
+
+
+def test_calls_go_through_the_proxy_the_environment_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    with OpenAITestServer() as proxy, OpenAITestServer() as endpoint:
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{proxy.port}")
+        call(endpoint)
+        assert [r["target"] for r in proxy.requests] == [f"{endpoint.base_url}/chat/completions"]
+        assert endpoint.requests == []
+
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        call(endpoint)
+        assert len(proxy.requests) == 1
+        assert [r["target"] for r in endpoint.requests] == ["/v1/chat/completions"]
