@@ -16,8 +16,8 @@ _PROXY_VARIABLES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
 
 @pytest.fixture(autouse=True)
 def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No MODELUP_ or proxy variable from the developer's shell leaks into a test, and every test runs
-    from an empty directory so that no ./modelup.toml is picked up by accident."""
+    """No MODELUP_ or proxy variable from the developer's shell leaks into a test, and every
+    test runs from an empty directory so that no ./modelup.toml is picked up by accident."""
     import os
 
     for name in list(os.environ):

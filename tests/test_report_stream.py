@@ -14,9 +14,17 @@ import pytest
 from golden import GOLDEN, RUN_ID, STARTED, VARIANTS, golden_settings, normalize
 from modelup.chat import ChatResponse, Usage
 from modelup.experiment import execute, execute_spooled, make_clients, plan_run
+from modelup.pricing import Price
 from modelup.report.build import build_report, case_record
 from modelup.report.io import report_json, write_report
-from modelup.report.stream import CaseSpool, Slimmer, case_json, encode_json, slim_result
+from modelup.report.stream import (
+    CaseSpool,
+    Slimmer,
+    case_bytes,
+    case_json,
+    encode_json,
+    slim_result,
+)
 from modelup.scoring import CaseResult, Scorer
 from modelup.workflow.checks import CheckOutcome
 from reports import HOSTILE
@@ -91,7 +99,7 @@ def test_streamed_equals_the_reference_builder_with_hostile_text(tmp_path: Path)
                     cached=record.cached,
                 )
                 hostile[index].append(result)
-                spool.add(index, position, case_json(result, plan.targets[index].price))
+                spool.add(index, position, case_bytes(result, plan.targets[index].price))
         with spool:
             from modelup.report.stream import write_streamed_report
 
@@ -171,12 +179,34 @@ def test_case_json_is_the_case_records_dump() -> None:
             assert case_json(result, price) == case_record(result, price).model_dump(mode="json")
 
 
+def _exotic_results() -> list[CaseResult]:
+    """Results whose records orjson would write otherwise, or refuse."""
+    scored = _results()[0][0]
+    return [
+        replace(scored, output={"tiny": 2.5e-07, "edge": 1e-4, "nan": float("nan")}),
+        replace(scored, output={"small": [6.3e-05]}),
+        replace(scored, output={"big": 10**30}),
+        replace(scored, latency_ms=float("nan")),
+        replace(scored, latency_ms=3e-06, checks=(CheckOutcome("c", True, 1e-05, None),)),
+        replace(scored, raw_output="text with 0.00001 and 1e-7 in it"),
+        replace(scored, raw_output="lone \ud800 surrogate", notes=("\udfff",)),
+    ]
+
+
+@pytest.mark.parametrize("price", [None, Price(0.15, 0.6), Price(1e-6, 3e-7)])
+def test_case_bytes_are_the_exact_encoders_bytes(price: Price | None) -> None:
+    results = [result for result, _ in _results()] + _exotic_results()
+    for result in results:
+        expected = encode_json(case_json(result, price), 4).encode("utf-8", "backslashreplace")
+        assert case_bytes(result, price) == expected
+
+
 def test_the_spool_round_trips_in_case_order_whatever_the_arrival_order(tmp_path: Path) -> None:
     results = [result for result, _ in _results()]
     with CaseSpool(2, len(results), tmp_path) as spool:
         for position in reversed(range(len(results))):
-            spool.add(1, position, case_json(results[position]))
-        spool.add(0, 3, case_json(results[0]))
+            spool.add(1, position, case_bytes(results[position]))
+        spool.add(0, 3, case_bytes(results[0]))
         assert spool.count(1) == len(results) and spool.count(0) == 1
         records = list(spool.records(1))
         assert [r.model_dump(mode="json") for r in records] == [

@@ -27,7 +27,7 @@ from modelup.policy import check_rules, select_rules, statistics_settings
 from modelup.pricing import Price
 from modelup.report.build import build_report
 from modelup.report.schema import Report
-from modelup.report.stream import CaseSpool, Slimmer, SpooledReport, case_json
+from modelup.report.stream import CaseSpool, Slimmer, SpooledReport, case_bytes
 from modelup.runner import ModelTarget, ProgressCallback, Recording, Role, replay_to
 from modelup.scoring import CaseResult, Scorer
 from modelup.workflow.base import Workflow
@@ -302,7 +302,7 @@ async def execute_spooled(
     slim_result = Slimmer()
 
     def keep(index: int, position: int, result: CaseResult) -> None:
-        spool.add(index, position, case_json(result, prices[index]))
+        spool.add(index, position, case_bytes(result, prices[index]))
         slim[index][position] = slim_result(result)
 
     try:

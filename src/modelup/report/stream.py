@@ -9,20 +9,24 @@ with each model's ``cases`` array copied from the spool in case order.
 
 The bytes are those of ``report.io.report_json`` (``json.dumps(indent=2, ensure_ascii=False)``
 of the pydantic dump, encoded as UTF-8 with lone surrogates backslash-escaped): ``encode_json``
-is an equivalent, faster encoder, and ``case_json`` builds the same dict ``CaseRecord`` dumps to.
+is an equivalent, faster encoder, ``case_json`` builds the same dict ``CaseRecord`` dumps to, and
+``case_bytes`` encodes a case record with orjson wherever orjson's bytes are those bytes.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import tempfile
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any, BinaryIO
+
+import orjson
 
 from modelup.chat import Usage
 from modelup.errors import ReportError
@@ -124,17 +128,54 @@ def _to_bytes(text: str) -> bytes:
     return text.encode("utf-8", errors="backslashreplace")
 
 
-def _checks_json(checks: tuple[CheckOutcome, ...]) -> list[dict[str, Any]]:
+# Where orjson writes a float otherwise than ``repr`` does: below 1e-4 (0.00001 for 1e-05,
+# 2.5e-7 for 2.5e-07). The pattern can also match inside a string; the exact encoder is then
+# used, which is only slower.
+_ORJSON_FLOAT_DIFFERS = re.compile(rb"0\.0000|e-[0-9](?![0-9])")
+_CASE_INDENT = b"\n" + _INDENT.encode() * _CASE_LEVEL
+
+
+def _exact_float(value: float) -> orjson.Fragment:
+    """``value`` as ``json.dumps`` writes it (orjson writes NaN and infinities as null)."""
+    return orjson.Fragment(_float(value))
+
+
+def case_bytes(result: CaseResult, price: Price | None = None) -> bytes:
+    """``case_json(result, price)`` encoded as it stands in the report (``_CASE_LEVEL`` deep):
+    by orjson, about fifteen times faster than ``encode_json``, when its bytes are the same.
+
+    The record's own floats (latency, cost, check scores) go to orjson already written; it
+    refuses lone surrogates and integers beyond 64 bits, and may write a float of the parsed
+    output differently: those records take ``encode_json``."""
+    try:
+        record = case_json(result, price, number=_exact_float)
+        data = orjson.dumps(record, option=orjson.OPT_INDENT_2)
+    except (orjson.JSONEncodeError, TypeError):
+        pass
+    else:
+        if _ORJSON_FLOAT_DIFFERS.search(data) is None:
+            return data.replace(b"\n", _CASE_INDENT)
+    return _to_bytes(encode_json(case_json(result, price), _CASE_LEVEL))
+
+
+def _checks_json(
+    checks: tuple[CheckOutcome, ...], number: Callable[[float], Any]
+) -> list[dict[str, Any]]:
     return [
-        {"name": c.name, "passed": c.passed, "score": float(c.score), "note": c.note}
+        {"name": c.name, "passed": c.passed, "score": number(float(c.score)), "note": c.note}
         for c in checks
     ]
 
 
-def case_json(result: CaseResult, price: Price | None = None) -> dict[str, Any]:
+def case_json(
+    result: CaseResult, price: Price | None = None, *, number: Callable[[float], Any] = float
+) -> dict[str, Any]:
     """What ``build.case_record(result, price).model_dump(mode="json")`` is, built directly
-    (a pydantic model per case is most of the cost of a large report)."""
+    (a pydantic model per case is most of the cost of a large report). The record's own floats
+    go through ``number``."""
     usage = result.usage
+    latency = result.latency_ms
+    cost = case_cost(price, usage)
     return {
         "case_id": result.case_id,
         "family": result.family,
@@ -144,16 +185,16 @@ def case_json(result: CaseResult, price: Price | None = None) -> dict[str, Any]:
         "strict_valid": result.strict_valid,
         "valid": result.valid,
         "repairs": list(result.repairs),
-        "checks": _checks_json(result.checks),
+        "checks": _checks_json(result.checks, number),
         "notes": list(result.notes),
         "raw_output": result.raw_output,
         "output": _plain(result.output) if result.output is not None else None,
-        "latency_ms": None if result.latency_ms is None else float(result.latency_ms),
+        "latency_ms": None if latency is None else number(float(latency)),
         "usage": {
             "prompt_tokens": int(usage.prompt_tokens),
             "completion_tokens": int(usage.completion_tokens),
         },
-        "cost_usd": case_cost(price, usage),
+        "cost_usd": None if cost is None else number(cost),
         "resolved_model": result.resolved_model,
         "system_fingerprint": result.system_fingerprint,
         "error": result.error,
@@ -267,9 +308,8 @@ class CaseSpool:
         self._offsets = [array("q", [-1]) * trials for _ in range(models)]
         self._lengths = [array("l", [0]) * trials for _ in range(models)]
 
-    def add(self, model: int, position: int, record: Mapping[str, Any]) -> None:
-        """Spool one case record (``case_json``'s dict) of ``model`` at ``position``."""
-        data = _to_bytes(encode_json(record, _CASE_LEVEL))
+    def add(self, model: int, position: int, data: bytes) -> None:
+        """Spool one case record of ``model`` at ``position``, encoded by ``case_bytes``."""
         try:
             os.write(self._fd, data)
         except OSError as exc:
