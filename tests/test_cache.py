@@ -53,6 +53,14 @@ def test_the_endpoint_is_part_of_the_key_but_its_credentials_are_not() -> None:
     assert cache_key("https://user:sk-1@h/v1", BASE) == cache_key("https://h/v1", BASE)
 
 
+def test_model_text_with_a_lone_surrogate_is_cached_and_read_back(tmp_path: Path) -> None:
+    hostile = replace(ANSWER, content="hostile \ud800 text")
+    request = replace(BASE, messages=(Message("user", "a case with \udfff in it"),))
+    with ResponseCache(tmp_path / "cache.sqlite") as cache:
+        cache.put(cache_key("http://h/v1", request), "m1", hostile)
+        assert cache.get(cache_key("http://h/v1", request)) == hostile
+
+
 def test_an_answer_round_trips_with_its_latency_usage_and_identity(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "cache.sqlite"
     with ResponseCache(path) as cache:

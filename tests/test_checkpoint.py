@@ -43,6 +43,14 @@ def test_outcomes_are_read_back_as_written(tmp_path: Path) -> None:
     }
 
 
+def test_model_text_with_a_lone_surrogate_is_journaled_and_read_back(tmp_path: Path) -> None:
+    journal = new_journal(tmp_path)
+    answer = ChatResponse("hostile \ud800 text", 250.0, None, Usage(), None)
+    journal.record(0, 0, CallOutcome(answer))
+    journal.close()
+    assert load_run(tmp_path, "20260523T071337Z-abc123").outcomes == {(0, 0): CallOutcome(answer)}
+
+
 def test_a_torn_last_line_is_ignored(tmp_path: Path) -> None:
     journal = new_journal(tmp_path)
     journal.record(0, 0, CallOutcome(None, error="x"))

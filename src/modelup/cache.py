@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from modelup import jsonbytes
 from modelup.chat import ChatRequest, ChatResponse, Usage
 from modelup.errors import StoreError
 
@@ -53,8 +54,7 @@ def cache_key(endpoint: str, request: ChatRequest) -> str:
         "extra": dict(request.extra),
         "epoch": request.epoch,
     }
-    canonical = json.dumps(recipe, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(jsonbytes.compact(recipe, sort_keys=True)).hexdigest()
 
 
 def public_endpoint(url: str) -> str:
@@ -110,7 +110,7 @@ class ResponseCache:
             return None  # A damaged entry is a miss: the call is simply made again.
 
     def put(self, key: str, model: str, response: ChatResponse) -> None:
-        value = json.dumps(response_to_json(response), ensure_ascii=False)
+        value = jsonbytes.compact(response_to_json(response)).decode("utf-8")
         try:
             if not self._db.in_transaction:
                 self._db.execute("BEGIN")

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
+from modelup import jsonbytes
 from modelup.cache import response_from_json, response_to_json
 from modelup.chat import ChatResponse
 from modelup.config import Settings
@@ -111,11 +112,11 @@ class Journal:
             entry["cached"] = outcome.cached
         else:
             entry["error"] = outcome.error or "unknown error"
-        line = json.dumps(entry, ensure_ascii=False, separators=(",", ":")) + "\n"
+        line = jsonbytes.compact(entry) + b"\n"
         if self._fd is None:
             raise StoreError(f"{self.directory}: the run journal is closed")
         try:
-            os.write(self._fd, line.encode("utf-8"))
+            os.write(self._fd, line)
         except OSError as exc:
             raise StoreError(f"{self.directory}: cannot write the run journal: {exc}") from exc
 

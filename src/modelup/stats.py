@@ -23,6 +23,12 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Literal
 
+_numpy: Any
+try:  # the ``fast`` extra; imported with the module, not in the middle of a run's report
+    import numpy as _numpy
+except ImportError:  # pragma: no cover - the tests set ``_numpy`` to None instead
+    _numpy = None
+
 __all__ = [
     "BootstrapResult",
     "Direction",
@@ -330,11 +336,9 @@ def paired_bootstrap_ci(
 def _resample_means(diffs: list[float], resamples: int, rng: random.Random) -> list[float]:
     """The mean of each of ``resamples`` draws of ``len(diffs)`` values with replacement, as
     ``math.fsum(rng.choices(diffs, k=n)) / n`` draws them one resample after another."""
-    try:
-        import numpy as np
-    except ImportError:  # the pure-Python path: the reference, and what runs without the extra
+    if _numpy is None:  # the pure-Python path: the reference, and what runs without the extra
         return _resample_means_python(diffs, resamples, rng)
-    return _resample_means_numpy(np, diffs, resamples, rng)
+    return _resample_means_numpy(_numpy, diffs, resamples, rng)
 
 
 def _resample_means_python(diffs: list[float], resamples: int, rng: random.Random) -> list[float]:

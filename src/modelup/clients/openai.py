@@ -34,6 +34,7 @@ from tenacity import (
 )
 from yarl import URL
 
+from modelup import jsonbytes
 from modelup.chat import ChatRequest, ChatResponse, Usage
 from modelup.clients.base import CallFailed
 from modelup.errors import ClientError, ModelNotFoundError
@@ -134,9 +135,7 @@ class OpenAICompatibleClient:
             self._session = None
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
-        body = json.dumps(
-            _request_body(request), ensure_ascii=False, separators=(",", ":")
-        ).encode()
+        body = jsonbytes.compact(_request_body(request))
         try:
             # The first attempt is made outside tenacity, whose bookkeeping cost about a tenth
             # of the harness's CPU per call at 1,000 calls/s; only a failure enters the loop.

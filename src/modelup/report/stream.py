@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 import tempfile
 from array import array
@@ -30,6 +29,7 @@ import orjson
 
 from modelup.chat import Usage
 from modelup.errors import ReportError
+from modelup.jsonbytes import same_as_json
 from modelup.pricing import Price, case_cost
 from modelup.report.schema import CaseRecord, Report, TrialCaseRecord
 from modelup.scoring import CaseResult
@@ -128,10 +128,6 @@ def _to_bytes(text: str) -> bytes:
     return text.encode("utf-8", errors="backslashreplace")
 
 
-# Where orjson writes a float otherwise than ``repr`` does: below 1e-4 (0.00001 for 1e-05,
-# 2.5e-7 for 2.5e-07). The pattern can also match inside a string; the exact encoder is then
-# used, which is only slower.
-_ORJSON_FLOAT_DIFFERS = re.compile(rb"0\.0000|e-[0-9](?![0-9])")
 _CASE_INDENT = b"\n" + _INDENT.encode() * _CASE_LEVEL
 
 
@@ -153,7 +149,7 @@ def case_bytes(result: CaseResult, price: Price | None = None) -> bytes:
     except (orjson.JSONEncodeError, TypeError):
         pass
     else:
-        if _ORJSON_FLOAT_DIFFERS.search(data) is None:
+        if same_as_json(data):
             return data.replace(b"\n", _CASE_INDENT)
     return _to_bytes(encode_json(case_json(result, price), _CASE_LEVEL))
 
