@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from modelup.errors import WorkflowError
+from modelup.workflow.base import Workflow
 from modelup.workflow.registry import get_workflow, register_workflow, workflow_names
 
 
@@ -35,3 +36,37 @@ def test_replace_is_explicit() -> None:
 def test_unknown_name_lists_the_known_ones() -> None:
     with pytest.raises(WorkflowError, match=r"unknown workflow 'nope' \(registered: .*support-ops"):
         get_workflow("nope")
+
+
+def test_a_deferred_workflow_is_read_on_first_use_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    from modelup.workflow import registry
+
+    monkeypatch.setattr(registry, "_DEFERRED", dict(registry._DEFERRED))
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+    support_ops = get_workflow("support-ops")
+    reads: list[str] = []
+
+    def load() -> Workflow:
+        reads.append("read")
+        return dataclasses.replace(support_ops, name="deferred-for-test")
+
+    registry.register_deferred("deferred-for-test", load)
+    assert "deferred-for-test" in workflow_names()
+    assert reads == []
+    assert get_workflow("deferred-for-test").name == "deferred-for-test"
+    assert get_workflow("deferred-for-test").name == "deferred-for-test"
+    assert reads == ["read"]
+    with pytest.raises(WorkflowError, match="already registered"):
+        registry.register_deferred("deferred-for-test", load)
+
+
+def test_a_deferred_file_must_declare_the_name_it_was_registered_under(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from modelup.workflow import registry
+
+    monkeypatch.setattr(registry, "_DEFERRED", dict(registry._DEFERRED))
+    support_ops = get_workflow("support-ops")
+    registry.register_deferred("misnamed-for-test", lambda: support_ops)
+    with pytest.raises(WorkflowError, match="declares 'support-ops'"):
+        get_workflow("misnamed-for-test")

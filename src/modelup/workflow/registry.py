@@ -17,15 +17,25 @@ SimulatorFactory = Callable[[Mapping[str, Any], Mapping[str, Policy]], Simulator
 """(the workflow file's ``simulator.options``, its policies by name) -> a ``Simulator``."""
 
 _REGISTRY: dict[str, Workflow] = {}
+_DEFERRED: dict[str, Callable[[], Workflow]] = {}
+"""Workflows known by name whose file is read on first use (the bundled ones)."""
 _SIMULATORS: dict[str, SimulatorFactory] = {}
 
 
 def register_workflow(workflow: Workflow, *, replace: bool = False) -> Workflow:
     """Make ``workflow`` available by its name; refuses to shadow another unless ``replace``."""
-    if workflow.name in _REGISTRY and not replace:
+    if (workflow.name in _REGISTRY or workflow.name in _DEFERRED) and not replace:
         raise WorkflowError(f"workflow {workflow.name!r} is already registered")
+    _DEFERRED.pop(workflow.name, None)
     _REGISTRY[workflow.name] = workflow
     return workflow
+
+
+def register_deferred(name: str, load: Callable[[], Workflow]) -> None:
+    """Make the workflow ``load()`` returns available as ``name``, loading it on first use."""
+    if name in _REGISTRY or name in _DEFERRED:
+        raise WorkflowError(f"workflow {name!r} is already registered")
+    _DEFERRED[name] = load
 
 
 def is_workflow_file(reference: str | Path) -> bool:
@@ -36,6 +46,11 @@ def is_workflow_file(reference: str | Path) -> bool:
 def get_workflow(name: str | Path) -> Workflow:
     """The workflow registered as ``name``, or the one declared in the file ``name``."""
     _load_builtins()
+    if isinstance(name, str) and name in _DEFERRED:
+        workflow = _DEFERRED[name]()
+        if workflow.name != name:
+            raise WorkflowError(f"the file of workflow {name!r} declares {workflow.name!r}")
+        register_workflow(workflow, replace=True)
     if isinstance(name, str) and name in _REGISTRY:
         return _REGISTRY[name]
     if is_workflow_file(name):
@@ -44,7 +59,7 @@ def get_workflow(name: str | Path) -> Workflow:
         from modelup.workflow.loader import load_workflow_file
 
         return load_workflow_file(Path(name))
-    known = ", ".join(sorted(_REGISTRY)) or "none"
+    known = ", ".join(workflow_names()) or "none"
     raise WorkflowError(
         f"unknown workflow {str(name)!r} (registered: {known}; or give a .toml/.yaml file)"
     )
@@ -52,7 +67,7 @@ def get_workflow(name: str | Path) -> Workflow:
 
 def workflow_names() -> tuple[str, ...]:
     _load_builtins()
-    return tuple(sorted(_REGISTRY))
+    return tuple(sorted({*_REGISTRY, *_DEFERRED}))
 
 
 def register_simulator(name: str, factory: SimulatorFactory, *, replace: bool = False) -> None:

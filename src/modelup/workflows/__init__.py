@@ -1,28 +1,31 @@
 """The workflows that ship with modelup, declared as files beside this module; importing this
-package registers their simulators, then loads and registers the files."""
+package registers their simulators and their names; a file is read when its workflow is first
+asked for."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from modelup.workflow.base import Workflow
 from modelup.workflow.loader import load_workflow_file
-from modelup.workflow.registry import register_simulator, register_workflow
+from modelup.workflow.registry import register_deferred, register_simulator
 from modelup.workflows.incident_triage_sim import simulator as incident_triage_simulator
 from modelup.workflows.support_ops_sim import simulator as support_ops_simulator
 
 BUNDLED_DIRECTORY = Path(__file__).resolve().parent
-BUNDLED_FILES = ("support_ops.toml", "incident_triage.toml")
+BUNDLED_FILES = {"support-ops": "support_ops.toml", "incident-triage": "incident_triage.toml"}
 
 register_simulator("support-ops", support_ops_simulator)
 register_simulator("incident-triage", incident_triage_simulator)
 
 
-def _bundled(file: str) -> Workflow:
-    return register_workflow(load_workflow_file(BUNDLED_DIRECTORY / file))
+def _bundled(file: str) -> Callable[[], Workflow]:
+    return lambda: load_workflow_file(BUNDLED_DIRECTORY / file)
 
 
-SUPPORT_OPS, INCIDENT_TRIAGE = (_bundled(file) for file in BUNDLED_FILES)
+for _name, _file in BUNDLED_FILES.items():
+    register_deferred(_name, _bundled(_file))
 
 
 def is_bundled(workflow: Workflow) -> bool:
@@ -30,4 +33,4 @@ def is_bundled(workflow: Workflow) -> bool:
     return workflow.source is not None and Path(workflow.source).parent == BUNDLED_DIRECTORY
 
 
-__all__ = ["BUNDLED_DIRECTORY", "BUNDLED_FILES", "INCIDENT_TRIAGE", "SUPPORT_OPS", "is_bundled"]
+__all__ = ["BUNDLED_DIRECTORY", "BUNDLED_FILES", "is_bundled"]
