@@ -213,6 +213,23 @@ def test_numpy_resampling_is_the_pure_python_resampling_bit_for_bit(
     assert fast.random() == python.random()
 
 
+@pytest.mark.parametrize(
+    "pool",
+    [[-1.0, 0.0, 1.0], [0.0, 1.0], [1.0], [-3.0, 2.0**30, 7.0], [-1.0, -0.0, 1.0], [0.5, 1.0]],
+    ids=["flags", "passes", "one", "large", "negative-zero", "halves"],
+)
+def test_counted_integer_sums_are_the_pure_python_sums(pool: list[float]) -> None:
+    """Pass flags and their differences are summed as integers: still bit for bit (a -0.0 or
+    a fraction among the values takes the ``fsum`` path)."""
+    np = pytest.importorskip("numpy")
+    rng = random.Random(len(pool))
+    diffs = [rng.choice(pool) for _ in range(997)]
+    python, fast = random.Random(3), random.Random(3)
+    expected = stats._resample_means_python(diffs, 400, python)
+    assert stats._resample_means_numpy(np, diffs, 400, fast) == expected
+    assert fast.getstate() == python.getstate()
+
+
 def test_bootstrap_without_numpy_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     base, cand = _paired_scores(200, seed=4)
     with_numpy = paired_bootstrap_ci(base, cand, resamples=300, seed=5)

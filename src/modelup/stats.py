@@ -26,6 +26,7 @@ from typing import Any, Literal
 _numpy: Any
 try:  # the ``fast`` extra; imported with the module, not in the middle of a run's report
     import numpy as _numpy
+    import numpy.random  # numpy loads it on first use otherwise
 except ImportError:  # pragma: no cover - the tests set ``_numpy`` to None instead
     _numpy = None
 
@@ -402,6 +403,31 @@ def _counted_sums(np: Any, values: Any) -> Any:
     if len(distinct) > _MAX_CLASSES or n >= 1 << 26 or np.abs(distinct).max() > 2.0**500:
         return None
     inverse = inverse.reshape(-1)
+    width = len(distinct)
+
+    def counts_of(drawn: Any) -> Any:
+        """How often each distinct value was drawn: one row of ``width`` counts per resample."""
+        rows = drawn.shape[0]
+        offsets = (np.arange(rows, dtype=np.intp) * width)[:, None]
+        counts = np.bincount((inverse[drawn] + offsets).reshape(-1), minlength=rows * width)
+        return counts.reshape(rows, width)
+
+    whole = distinct == np.trunc(distinct)
+    if (
+        whole.all()
+        and np.abs(distinct).max() < 2.0**31
+        and not np.signbit(distinct[distinct == 0]).any()
+    ):
+        # Integers (pass flags and their differences): the exact sum is an integer, which
+        # int64 holds (counts below 2**26 times values below 2**31, at most 64 of them), and
+        # turning it into a float rounds it as ``math.fsum`` rounds the exact sum.
+        integers = distinct.astype(np.int64)
+
+        def integer_sums(drawn: Any) -> list[float]:
+            return [float(total) for total in (counts_of(drawn) @ integers).tolist()]
+
+        return integer_sums
+
     scaled = distinct * float((1 << 27) + 1)
     high = scaled - (scaled - distinct)
     low = distinct - high
@@ -410,14 +436,10 @@ def _counted_sums(np: Any, values: Any) -> Any:
         for value, hi, lo in zip(distinct.tolist(), high.tolist(), low.tolist(), strict=True)
     ]
     fsum = math.fsum
-    width = len(parts)
 
     def sums(drawn: Any) -> list[float]:
-        rows = drawn.shape[0]
-        offsets = (np.arange(rows, dtype=np.intp) * width)[:, None]
-        counts = np.bincount((inverse[drawn] + offsets).reshape(-1), minlength=rows * width)
         totals = []
-        for row in counts.reshape(rows, width).tolist():
+        for row in counts_of(drawn).tolist():
             terms = []
             for count, (value, hi, lo) in zip(row, parts, strict=True):
                 if count == 0:
