@@ -26,7 +26,7 @@ from typing import Any, Literal
 _numpy: Any
 try:  # the ``fast`` extra; imported with the module, not in the middle of a run's report
     import numpy as _numpy
-    import numpy.random  # numpy loads it on first use otherwise
+    import numpy.random  # noqa: F401 (numpy loads it on first use otherwise)
 except ImportError:  # pragma: no cover - the tests set ``_numpy`` to None instead
     _numpy = None
 
