@@ -4,12 +4,19 @@ Starts an asyncio OpenAI-compatible server in its own process (answering every c
 fixed delay, default 50 ms), then runs each phase in a fresh process and prints its wall time,
 the ideal time (N x 2 x delay / C), their ratio, calls per second and the phase's peak RSS:
 
-    live     N cases against the server, filling a fresh response cache
+    floor    the same 2 x N calls from a bare aiohttp client at concurrency C, doing nothing
+             else: what this machine and this server allow any Python client
+    live     N cases against the server, filling a fresh response cache (--repeat times)
     cached   the same run again: answered from the cache, zero calls
     stream   --stream-cases cases answered from a cache filled beforehand (peak memory)
 
+A run's wall time is that of ``modelup run`` once its modules are imported: from reading the
+configuration, dataset and workflow to the report written (the replay and the report are also
+shown on their own).
+
 Usage: .venv/bin/python benchmarks/live_throughput.py [--cases 1000] [--concurrency 64]
-           [--delay-ms 50] [--stream-cases 100000] [--phases live,cached,stream]
+           [--delay-ms 50] [--repeat 3] [--stream-cases 100000]
+           [--phases floor,live,cached,stream]
 
 Targets on a 2-core machine: live wall <= 1.3 x ideal at N = 1000, C = 64; cached < 2 s;
 stream of 100,000 cases with peak RSS < 500 MB.
@@ -216,6 +223,52 @@ def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dic
     }
 
 
+def floor(work: Path, base_url: str, dataset: Path, concurrency: int) -> dict[str, Any]:
+    """The run's requests, encoded beforehand, sent by a bare aiohttp client ``concurrency`` at
+    a time: nothing parsed, scored, cached or written."""
+    import aiohttp
+
+    from modelup.chat import ChatRequest
+    from modelup.clients.openai import _request_body
+    from modelup.experiment import plan_run
+    from modelup.jsonbytes import compact
+
+    plan = plan_run(settings_for(work, base_url, dataset, concurrency))
+    bodies = [
+        compact(_request_body(ChatRequest(target.model, plan.workflow.prompt.render(case.fields))))
+        for case in plan.dataset.cases
+        for target in plan.targets
+    ]
+
+    async def run() -> float:
+        connector = aiohttp.TCPConnector(limit=concurrency)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            todo = iter(bodies)
+            url = f"{base_url}/chat/completions"
+
+            async def worker() -> None:
+                for body in todo:
+                    async with session.post(url, data=body) as response:
+                        await response.read()
+
+            started = time.perf_counter()
+            await asyncio.gather(*(worker() for _ in range(concurrency)))
+            return time.perf_counter() - started
+
+    started_cpu = time.process_time()
+    wall = asyncio.run(run())
+    return {
+        "wall_s": wall,
+        "replay_s": wall,
+        "replay_cpu_s": time.process_time() - started_cpu,
+        "report_s": 0.0,
+        "results": len(bodies),
+        "cached": 0,
+        "errors": 0,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
 def fill_cache(work: Path, base_url: str, dataset: Path) -> None:
     """Answers for every (case, model) of ``dataset``, written straight into the cache."""
     from modelup.cache import ResponseCache, cache_key
@@ -238,6 +291,9 @@ def child(argv: list[str]) -> None:
         fill_cache(Path(work), base_url, Path(dataset))
         print(json.dumps({}))
         return
+    if phase == "floor":
+        print(json.dumps(floor(Path(work), base_url, Path(dataset), int(concurrency))))
+        return
     print(json.dumps(run_phase(Path(work), base_url, Path(dataset), int(concurrency))))
 
 
@@ -254,14 +310,22 @@ def in_child(*args: str) -> dict[str, Any]:
 def show(name: str, cases: int, figures: dict[str, Any], ideal_s: float | None) -> None:
     calls = 2 * cases - figures["cached"]
     wall = figures["wall_s"]
-    line = f"{name:7} N={cases:<7} wall {wall:6.2f} s  replay {figures['replay_s']:6.2f} s"
-    line += f" (CPU {figures['replay_cpu_s']:5.2f} s)  report {figures['report_s']:5.2f} s"
+    line = f"{name:7} N={cases:<7} wall {wall:6.2f} s"
     if ideal_s is not None:
-        line += f"  ideal {ideal_s:6.2f} s  ratio {figures['replay_s'] / ideal_s:5.2f}"
-    line += f"  calls/s {calls / figures['replay_s']:8.1f}  results/s"
-    line += f" {figures['results'] / figures['replay_s']:8.1f}  cached {figures['cached']}"
+        line += f"  ideal {ideal_s:5.2f} s  ratio {wall / ideal_s:5.2f}"
+    line += f"  (replay {figures['replay_s']:5.2f} s"
+    if ideal_s is not None:
+        line += f" = {figures['replay_s'] / ideal_s:4.2f} x ideal"
+    line += f", CPU {figures['replay_cpu_s']:5.2f} s; report {figures['report_s']:4.2f} s)"
+    line += f"  calls/s {calls / figures['replay_s']:7.1f}  cached {figures['cached']}"
     line += f"  errors {figures['errors']:.0f}  peak RSS {figures['peak_rss_mb']:6.1f} MB"
     print(line, flush=True)
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def main() -> None:
@@ -272,8 +336,9 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--delay-ms", type=float, default=50.0)
+    parser.add_argument("--repeat", type=int, default=3, help="live runs (each on a new cache)")
     parser.add_argument("--stream-cases", type=int, default=100_000)
-    parser.add_argument("--phases", default="live,cached,stream")
+    parser.add_argument("--phases", default="floor,live,cached,stream")
     args = parser.parse_args()
     phases = set(args.phases.split(","))
 
@@ -296,10 +361,24 @@ def main() -> None:
             write_dataset(dataset, args.cases)
             common = (str(work), base_url, str(dataset), str(args.concurrency))
             ideal = args.cases * 2 * delay / args.concurrency
+            if "floor" in phases:
+                show("floor", args.cases, in_child("floor", *common), ideal)
             if "live" in phases or "cached" in phases:
-                show("live", args.cases, in_child("live", *common), ideal)
-            if "cached" in phases:
-                show("cached", args.cases, in_child("cached", *common), None)
+                walls = []
+                for _ in range(max(1, args.repeat)):
+                    for leftover in work.glob("cache.sqlite*"):
+                        leftover.unlink()  # each live run starts on an empty cache
+                    figures = in_child("live", *common)
+                    show("live", args.cases, figures, ideal)
+                    walls.append(figures["wall_s"])
+                if len(walls) > 1:
+                    middle = median(walls)
+                    print(
+                        f"live    median wall of {len(walls)} runs {middle:.2f} s,"
+                        f" ratio {middle / ideal:.2f} (best {min(walls) / ideal:.2f},"
+                        f" worst {max(walls) / ideal:.2f})",
+                        flush=True,
+                    )
             if "stream" in phases:
                 stream = work / "stream"
                 stream.mkdir()

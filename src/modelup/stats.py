@@ -419,12 +419,12 @@ def _counted_sums(np: Any, values: Any) -> Any:
         and not np.signbit(distinct[distinct == 0]).any()
     ):
         # Integers (pass flags and their differences): the exact sum is an integer, which
-        # int64 holds (counts below 2**26 times values below 2**31, at most 64 of them), and
-        # turning it into a float rounds it as ``math.fsum`` rounds the exact sum.
-        integers = distinct.astype(np.int64)
+        # int64 holds (fewer than 2**26 values below 2**31), and turning it into a float
+        # rounds it as ``math.fsum`` rounds the exact sum.
+        integers = values.astype(np.int64)
 
         def integer_sums(drawn: Any) -> list[float]:
-            return [float(total) for total in (counts_of(drawn) @ integers).tolist()]
+            return [float(total) for total in integers[drawn].sum(axis=1).tolist()]
 
         return integer_sums
 
