@@ -379,6 +379,8 @@ def main() -> None:
                         f" worst {max(walls) / ideal:.2f})",
                         flush=True,
                     )
+            if "cached" in phases:
+                show("cached", args.cases, in_child("cached", *common), None)
             if "stream" in phases:
                 stream = work / "stream"
                 stream.mkdir()
