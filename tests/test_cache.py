@@ -105,3 +105,26 @@ def test_an_unusable_cache_file_is_a_store_error_naming_it(tmp_path: Path) -> No
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match=r"not-a-db\.sqlite"):
         ResponseCache(path)
+
+
+def _rows_on_disk(path: Path) -> int:
+    with sqlite3.connect(path) as db:
+        return int(db.execute("SELECT count(*) FROM responses").fetchone()[0])
+
+
+def test_answers_are_written_in_batches_and_read_back_before_they_are(tmp_path: Path) -> None:
+    path = tmp_path / "cache.sqlite"
+    cache = ResponseCache(path)
+    try:
+        for index in range(3):
+            cache.put(f"k{index}", "m1", ANSWER)
+        assert _rows_on_disk(path) == 0  # pending: a killed run loses these, never its results
+        assert cache.get("k2") == ANSWER
+        for index in range(3, 256):
+            cache.put(f"k{index}", "m1", ANSWER)
+        assert _rows_on_disk(path) == 256  # the 256th answer wrote the batch
+        cache.put("k256", "m1", ANSWER)
+        assert _rows_on_disk(path) == 256
+    finally:
+        cache.close()
+    assert _rows_on_disk(path) == 257

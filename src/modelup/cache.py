@@ -14,6 +14,7 @@ import json
 import sqlite3
 import time
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -57,6 +58,7 @@ def cache_key(endpoint: str, request: ChatRequest) -> str:
     return hashlib.sha256(jsonbytes.compact(recipe, sort_keys=True)).hexdigest()
 
 
+@lru_cache(maxsize=64)  # a run has a few endpoints, asked for on every call
 def public_endpoint(url: str) -> str:
     """``url`` without credentials (``https://user:key@host`` → ``https://host``) or a trailing
     slash: the form that may be hashed, saved or shown."""
@@ -71,15 +73,16 @@ class ResponseCache:
     """A cache file, open for the length of a run. Used from one thread (the event loop).
 
     With ``refresh``, every lookup misses, so every call is made again and its fresh answer
-    replaces the cached one (``--refresh-cache``). Writes are committed in batches (every 256
-    answers or every second, and on close): a killed run may lose its last few cached answers,
-    never the run's results, which its journal keeps.
+    replaces the cached one (``--refresh-cache``). Answers are written in batches, one
+    transaction each (every 256 answers or every second, and on close): a killed run may lose
+    its last few cached answers, never the run's results, which its journal keeps.
     """
 
     def __init__(self, path: Path, *, refresh: bool = False) -> None:
         self.path = path
         self.refresh = refresh
-        self._pending = 0
+        self._pending: dict[str, tuple[str, str, str]] = {}
+        """Answers not written yet, by key: (model, response JSON, when it was put)."""
         self._batch_started = 0.0
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -96,10 +99,15 @@ class ResponseCache:
     def get(self, key: str) -> ChatResponse | None:
         if self.refresh:
             return None
+        pending = self._pending.get(key)
         try:
-            row = self._db.execute(
-                "SELECT response FROM responses WHERE key = ?", (key,)
-            ).fetchone()
+            row = (
+                (pending[1],)
+                if pending is not None
+                else self._db.execute(
+                    "SELECT response FROM responses WHERE key = ?", (key,)
+                ).fetchone()
+            )
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: cannot read the response cache: {exc}") from exc
         if row is None:
@@ -111,36 +119,38 @@ class ResponseCache:
 
     def put(self, key: str, model: str, response: ChatResponse) -> None:
         value = jsonbytes.compact(response_to_json(response)).decode("utf-8")
-        try:
-            if not self._db.in_transaction:
-                self._db.execute("BEGIN")
-                self._batch_started = time.monotonic()
-            self._db.execute(
-                "INSERT OR REPLACE INTO responses (key, model, response, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                (key, model, value, datetime.now(UTC).isoformat(timespec="seconds")),
-            )
-            self._pending += 1
-            if self._pending >= _BATCH or time.monotonic() - self._batch_started > _BATCH_S:
-                self.flush()
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot write the response cache: {exc}") from exc
+        now = time.monotonic()
+        if not self._pending:
+            self._batch_started = now
+        self._pending[key] = (model, value, _now())
+        if len(self._pending) >= _BATCH or now - self._batch_started > _BATCH_S:
+            self.flush()
 
     def flush(self) -> None:
-        """Commit the answers written so far."""
-        if self._db.in_transaction:
-            self._db.commit()
-        self._pending = 0
+        """Write the answers put so far, in one transaction."""
+        if not self._pending:
+            return
+        rows = [(key, *row) for key, row in self._pending.items()]
+        try:
+            with self._db:
+                self._db.execute("BEGIN")
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO responses (key, model, response, created_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    rows,
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot write the response cache: {exc}") from exc
+        self._pending.clear()
 
     def __len__(self) -> int:
+        self.flush()
         row = self._db.execute("SELECT count(*) FROM responses").fetchone()
         return int(row[0])
 
     def close(self) -> None:
         try:
             self.flush()
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot write the response cache: {exc}") from exc
         finally:
             self._db.close()
 
@@ -154,6 +164,10 @@ class ResponseCache:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def response_to_json(response: ChatResponse) -> dict[str, Any]:

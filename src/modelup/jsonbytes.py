@@ -15,14 +15,15 @@ from typing import Any
 
 import orjson
 
-_FLOAT_DIFFERS = re.compile(rb"0\.0000|e-[0-9](?![0-9])")
-"""Where orjson's float may differ from ``repr``'s. It can match inside a string as well: the
-standard library then encodes the value, which is only slower."""
+_SHORT_EXPONENT = re.compile(rb"e-[0-9](?![0-9])")
+"""orjson's 2.5e-7 (``repr``: 2.5e-07); its 0.00001 (``repr``: 1e-05) is the other form."""
 
 
 def same_as_json(data: bytes) -> bool:
-    """Whether orjson's ``data`` holds no float that ``json.dumps`` would write otherwise."""
-    return _FLOAT_DIFFERS.search(data) is None
+    """Whether orjson's ``data`` holds no float that ``json.dumps`` would write otherwise. A
+    string holding either form counts too: the standard library then encodes the value, which
+    is only slower. (Two searches with a literal start: one alternation cost ten times more.)"""
+    return b"0.0000" not in data and _SHORT_EXPONENT.search(data) is None
 
 
 def compact(value: Any, *, sort_keys: bool = False) -> bytes:

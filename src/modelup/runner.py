@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Literal
 
 from modelup.cache import ResponseCache, cache_key
-from modelup.chat import ChatRequest
+from modelup.chat import ChatRequest, Message
 from modelup.checkpoint import CallOutcome, Journal
 from modelup.clients.base import CallFailed, ModelClient
 from modelup.dataset import Dataset, EvalCase
@@ -141,13 +142,18 @@ async def replay_to(
             record.journal.record(index, position, outcome)
         return outcome
 
+    @lru_cache(maxsize=4 * max(1, concurrency) * max(1, len(targets)))
+    def messages(position: int) -> tuple[Message, ...]:
+        # Every model of a group asks for a trial's prompt right after the others: one render.
+        return scorer.workflow.prompt.render(trials[position][0].fields)
+
     async def worker(todo: Iterator[tuple[int, int]]) -> None:
         for index, position in todo:
             target = targets[index][0]
             case, epoch = trials[position]
             request = ChatRequest(
                 model=target.model,
-                messages=scorer.workflow.prompt.render(case.fields),
+                messages=messages(position),
                 temperature=target.temperature,
                 max_tokens=target.max_tokens,
                 seed=target.seed,
