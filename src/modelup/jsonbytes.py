@@ -29,7 +29,11 @@ def same_as_json(data: bytes) -> bool:
 def compact(value: Any, *, sort_keys: bool = False) -> bytes:
     """``json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)`` as
     UTF-8, the same bytes whichever encoder made them; a lone surrogate is written as its
-    ``\\udXXX`` escape, so the bytes are always valid UTF-8 and read back to the same value."""
+    ``\\udXXX`` escape, so the bytes are always valid UTF-8 and read back to the same value.
+
+    Except NaN and the infinities, which orjson writes as null where ``json.dumps`` writes the
+    non-JSON ``NaN``: the hot path has none (latencies are finite, temperatures bounded), but an
+    ``extra`` request parameter set to NaN is sent as null."""
     try:
         data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
     except (orjson.JSONEncodeError, TypeError):
