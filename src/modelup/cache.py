@@ -100,20 +100,20 @@ class ResponseCache:
         if self.refresh:
             return None
         pending = self._pending.get(key)
-        try:
-            row = (
-                (pending[1],)
-                if pending is not None
-                else self._db.execute(
+        if pending is not None:
+            stored = pending[1]
+        else:
+            try:
+                row = self._db.execute(
                     "SELECT response FROM responses WHERE key = ?", (key,)
                 ).fetchone()
-            )
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot read the response cache: {exc}") from exc
-        if row is None:
-            return None
+            except sqlite3.Error as exc:
+                raise StoreError(f"{self.path}: cannot read the response cache: {exc}") from exc
+            if row is None:
+                return None
+            stored = row[0]
         try:
-            return response_from_json(json.loads(row[0]))
+            return response_from_json(json.loads(stored))
         except (ValueError, KeyError, TypeError):
             return None  # A damaged entry is a miss: the call is simply made again.
 

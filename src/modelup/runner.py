@@ -143,9 +143,9 @@ async def replay_to(
         return outcome
 
     @lru_cache(maxsize=4 * max(1, concurrency) * max(1, len(targets)))
-    def messages(position: int) -> tuple[Message, ...]:
-        # Every model of a group asks for a trial's prompt right after the others: one render.
-        return scorer.workflow.prompt.render(trials[position][0].fields)
+    def messages(case: int) -> tuple[Message, ...]:
+        # Every model and epoch of a case asks for its prompt right after the others: one render.
+        return scorer.workflow.prompt.render(dataset.cases[case].fields)
 
     async def worker(todo: Iterator[tuple[int, int]]) -> None:
         for index, position in todo:
@@ -153,7 +153,7 @@ async def replay_to(
             case, epoch = trials[position]
             request = ChatRequest(
                 model=target.model,
-                messages=messages(position),
+                messages=messages(position // epochs),
                 temperature=target.temperature,
                 max_tokens=target.max_tokens,
                 seed=target.seed,

@@ -113,7 +113,7 @@ class OpenAICompatibleClient:
             total=None, sock_connect=connect_timeout_s, sock_read=read_timeout_s
         )
         self._session: aiohttp.ClientSession | None = None
-        self._proxy: str | None = None
+        self._proxy = _env_proxy(self._completions_url)
         self._answered = False
         """Whether the endpoint ever answered: until it has, an unreachable endpoint stops the
         run instead of erroring every case after a full round of retries."""
@@ -126,7 +126,6 @@ class OpenAICompatibleClient:
                 headers=self._headers,
                 timeout=self._timeout,
             )
-            self._proxy = _env_proxy(self._completions_url)
         return self._session
 
     async def aclose(self) -> None:

@@ -4,7 +4,7 @@ asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from modelup.workflow.base import Workflow
@@ -19,13 +19,8 @@ BUNDLED_FILES = {"support-ops": "support_ops.toml", "incident-triage": "incident
 register_simulator("support-ops", support_ops_simulator)
 register_simulator("incident-triage", incident_triage_simulator)
 
-
-def _bundled(file: str) -> Callable[[], Workflow]:
-    return lambda: load_workflow_file(BUNDLED_DIRECTORY / file)
-
-
 for _name, _file in BUNDLED_FILES.items():
-    register_deferred(_name, _bundled(_file))
+    register_deferred(_name, partial(load_workflow_file, BUNDLED_DIRECTORY / _file))
 
 
 def is_bundled(workflow: Workflow) -> bool:
