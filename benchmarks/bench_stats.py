@@ -10,7 +10,7 @@ import random
 import time
 from collections.abc import Callable
 
-from modelup.stats import mcnemar_exact, paired_bootstrap_ci
+from modelup.decide.stats import mcnemar_exact, paired_bootstrap_ci
 
 
 def _timed(label: str, work: Callable[[], object], repeat: int = 3) -> None:

@@ -138,7 +138,7 @@ def write_dataset(path: Path, cases: int) -> None:
 
 
 def settings_for(work: Path, base_url: str, dataset: Path, concurrency: int) -> Any:
-    from modelup.config import load_settings
+    from modelup.config.settings import load_settings
 
     return load_settings(
         None,
@@ -166,7 +166,7 @@ def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dic
     spooled, then the report written from the spool; timed, in this process."""
     from datetime import UTC, datetime
 
-    from modelup.experiment import (
+    from modelup.evaluate.plan import (
         close_recording,
         execute_spooled,
         make_clients,
@@ -228,10 +228,10 @@ def floor(work: Path, base_url: str, dataset: Path, concurrency: int) -> dict[st
     a time: nothing parsed, scored, cached or written."""
     import aiohttp
 
-    from modelup.chat import ChatRequest
-    from modelup.clients.openai import _request_body
-    from modelup.experiment import plan_run
+    from modelup.evaluate.plan import plan_run
     from modelup.jsonbytes import compact
+    from modelup.models.chat import ChatRequest
+    from modelup.models.openai import _request_body
 
     plan = plan_run(settings_for(work, base_url, dataset, concurrency))
     bodies = [
@@ -271,9 +271,9 @@ def floor(work: Path, base_url: str, dataset: Path, concurrency: int) -> dict[st
 
 def fill_cache(work: Path, base_url: str, dataset: Path) -> None:
     """Answers for every (case, model) of ``dataset``, written straight into the cache."""
-    from modelup.cache import ResponseCache, cache_key
-    from modelup.chat import ChatRequest, ChatResponse, Usage
-    from modelup.experiment import plan_run
+    from modelup.evaluate.plan import plan_run
+    from modelup.models.cache import ResponseCache, cache_key
+    from modelup.models.chat import ChatRequest, ChatResponse, Usage
 
     plan = plan_run(settings_for(work, base_url, dataset, 64))
     answer = ChatResponse(ANSWER, 50.0, None, Usage(420, 120), "fp_bench")

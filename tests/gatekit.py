@@ -12,13 +12,13 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from modelup.comparison import StatisticsSettings
-from modelup.dataset import Dataset, EvalCase
-from modelup.gate import GateRule
+from modelup.decide.gate import GateRule
+from modelup.decide.paired import StatisticsSettings
+from modelup.evaluate.dataset import Dataset, EvalCase
+from modelup.evaluate.replay import ModelTarget
+from modelup.evaluate.scoring import CaseResult
 from modelup.report.build import build_report
 from modelup.report.schema import Report
-from modelup.runner import ModelTarget
-from modelup.scoring import CaseResult
 from modelup.workflow.base import CheckSpec, PromptTemplate, Workflow
 from modelup.workflow.checks import CheckOutcome
 

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from modelup.config import Settings, load_settings
+from modelup.config.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "fixtures" / "golden"
@@ -98,7 +98,7 @@ def normalize(text: str, report_directory: Path) -> str:
 
 def _write_reference(variant: str, directory: Path) -> str:
     """The report as the in-memory implementation wrote it (used to make the fixtures)."""
-    from modelup.experiment import execute, make_clients, plan_run
+    from modelup.evaluate.plan import execute, make_clients, plan_run
     from modelup.report.io import write_report
 
     plan = plan_run(golden_settings(variant, directory))

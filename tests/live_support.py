@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from modelup.dataset import Dataset, EvalCase, load_dataset
+from modelup.evaluate.dataset import Dataset, EvalCase, load_dataset
 from modelup.workflow.base import Workflow
 from modelup.workflow.registry import get_workflow
 from openai_server import ChatCall, Completion, Reply

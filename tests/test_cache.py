@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from modelup.cache import ResponseCache, cache_key, public_endpoint
-from modelup.chat import ChatRequest, ChatResponse, Message, Usage
 from modelup.errors import StoreError
+from modelup.models.cache import ResponseCache, cache_key, public_endpoint
+from modelup.models.chat import ChatRequest, ChatResponse, Message, Usage
 
 BASE = ChatRequest(
     model="m1",

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from modelup.chat import ChatResponse, Usage
-from modelup.checkpoint import CallOutcome, Journal, load_run, restore_settings, run_directory
-from modelup.config import Settings
+from modelup.config.settings import Settings
 from modelup.errors import ConfigError, StoreError
+from modelup.models.chat import ChatResponse, Usage
+from modelup.models.journal import CallOutcome, Journal, load_run, restore_settings, run_directory
 
 STARTED = datetime(2026, 5, 23, 7, 13, 37, tzinfo=UTC)
 

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from gatekit import TOY, outcomes, report_of, result
-from modelup.comparison import (
+from modelup.decide.figures import summarize
+from modelup.decide.gate import GateRule
+from modelup.decide.paired import (
     PairedCases,
     StatisticsSettings,
     case_values,
@@ -17,9 +19,7 @@ from modelup.comparison import (
     paired_figures,
     rule_evidence,
 )
-from modelup.figures import summarize
-from modelup.gate import GateRule
-from modelup.stats import holm_adjust, paired_bootstrap_ci
+from modelup.decide.stats import holm_adjust, paired_bootstrap_ci
 
 SETTINGS = StatisticsSettings(confidence=0.95, resamples=2000, seed=0)
 

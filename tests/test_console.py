@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from modelup.console import print_results
+from modelup.report.render.terminal import print_results
 from reports import case, make_report
 
 MARKUP = "[bold red]PWNED[/bold red] [link=https://evil.example]click[/link] [/]"

@@ -15,7 +15,7 @@ from jsonschema import Draft202012Validator
 from modelup.workflow.contract import Contract, _fast_validator
 
 SUPPORT_OPS = tomllib.loads(
-    resources.files("modelup.workflows").joinpath("support_ops.toml").read_text()
+    resources.files("modelup.workflow.bundled").joinpath("support_ops.toml").read_text()
 )["contract"]
 
 RICH: dict[str, Any] = {
@@ -154,5 +154,5 @@ def test_errors_still_come_from_jsonschema_and_defaults_are_not_written() -> Non
 
 def test_the_bundled_contracts_take_the_fast_path() -> None:
     for name in ("support_ops.toml", "incident_triage.toml"):
-        text = resources.files("modelup.workflows").joinpath(name).read_text()
+        text = resources.files("modelup.workflow.bundled").joinpath(name).read_text()
         assert _fast_validator(tomllib.loads(text)["contract"]) is not None, name

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from modelup.dataset import load_dataset
 from modelup.errors import DatasetError
+from modelup.evaluate.dataset import load_dataset
 from modelup.workflow.registry import get_workflow
 
 WORKFLOW = get_workflow("support-ops")

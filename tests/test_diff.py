@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 from gatekit import outcomes, report_of
 from modelup._cli.common import EXIT_USAGE
 from modelup._cli.main import app
+from modelup.decide.gate import seed_policy
 from modelup.errors import ReportError
-from modelup.gate import seed_policy
 from modelup.report.diff import diff_reports
 from modelup.report.io import write_report
 from modelup.report.schema import Report

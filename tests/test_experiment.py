@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from modelup.config import Settings, load_settings
+from modelup.config.settings import Settings, load_settings
 from modelup.errors import ConfigError
-from modelup.experiment import make_clients, plan_run
+from modelup.evaluate.plan import make_clients, plan_run
 
 
 def settings(dataset: Path, **llm: object) -> Settings:

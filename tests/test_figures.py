@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from modelup.chat import Usage
-from modelup.figures import format_figure, label, percentile, summarize, summarize_groups
-from modelup.scoring import CaseResult
+from modelup.decide.figures import format_figure, label, percentile, summarize, summarize_groups
+from modelup.evaluate.scoring import CaseResult
+from modelup.models.chat import Usage
 from modelup.workflow.checks import CheckOutcome
 from modelup.workflow.registry import get_workflow
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from modelup.gate import Figures, GateRule, PairedEvidence, Verdict, decide, seed_policy
+from modelup.decide.gate import Figures, GateRule, PairedEvidence, Verdict, decide, seed_policy
 
 BASE = {
     "case_count": 36,

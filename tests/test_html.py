@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from chromium import chromium_path, headless_page
-from modelup.report.html import RAW_OUTPUT_LIMIT, render_html, write_html
+from modelup.report.render.html import RAW_OUTPUT_LIMIT, render_html, write_html
 from reports import HOSTILE, case, make_report
 
 

@@ -13,13 +13,13 @@ from typer.testing import CliRunner
 
 from conftest import ROOT
 from modelup._cli.main import app
-from modelup.chat import ChatResponse
-from modelup.config import load_settings
-from modelup.dataset import EvalCase, load_dataset
-from modelup.experiment import plan_run, run
-from modelup.scoring import Scorer
+from modelup.config.settings import load_settings
+from modelup.evaluate.dataset import EvalCase, load_dataset
+from modelup.evaluate.plan import plan_run, run
+from modelup.evaluate.scoring import Scorer
+from modelup.models.chat import ChatResponse
+from modelup.workflow.bundled.incident_triage_sim import PROFILES
 from modelup.workflow.registry import get_workflow
-from modelup.workflows.incident_triage_sim import PROFILES
 
 EXAMPLE = ROOT / "examples" / "incident-triage"
 WORKFLOW = get_workflow("incident-triage")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from modelup.report.junit import render_junit
+from modelup.report.render.junit import render_junit
 from reports import HOSTILE, case, make_report
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from live_support import SUPPORT_OPS_DATASET
-from modelup.config import load_settings
+from modelup.config.settings import load_settings
 from modelup.errors import ConfigError
-from modelup.experiment import make_clients, model_settings, plan_run
+from modelup.evaluate.plan import make_clients, model_settings, plan_run
 
 CONFIG = f"""
 [experiment]

@@ -17,13 +17,13 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from live_support import SUPPORT_OPS_DATASET, SupportAnswers, support_ops
-from modelup import console as view
 from modelup._cli.main import app
-from modelup.clients.base import ModelClient
-from modelup.clients.openai import OpenAICompatibleClient, RetryPolicy
-from modelup.config import PriceSettings, load_settings
-from modelup.dataset import EvalCase
-from modelup.experiment import RunPlan, execute, plan_run
+from modelup.config.settings import PriceSettings, load_settings
+from modelup.evaluate.dataset import EvalCase
+from modelup.evaluate.plan import RunPlan, execute, plan_run
+from modelup.models.base import ModelClient
+from modelup.models.openai import OpenAICompatibleClient, RetryPolicy
+from modelup.report.render import terminal as view
 from modelup.report.schema import Report
 from openai_server import ChatCall, Completion, Drop, HttpError, Malformed, OpenAITestServer, Reply
 

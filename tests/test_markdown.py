@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from modelup.report.markdown import CASE_LIMIT, md, render_markdown
+from modelup.report.render.markdown import CASE_LIMIT, md, render_markdown
 from reports import HOSTILE, case, make_report
 
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from modelup.chat import ChatRequest, Message
-from modelup.clients.base import CallFailed
-from modelup.clients.openai import OpenAICompatibleClient, RetryPolicy
 from modelup.errors import ClientError, ModelNotFoundError
+from modelup.models.base import CallFailed
+from modelup.models.chat import ChatRequest, Message
+from modelup.models.openai import OpenAICompatibleClient, RetryPolicy
 from openai_server import Completion, Drop, HttpError, Malformed, OpenAITestServer, scripted
 
 FAST = RetryPolicy(attempts=3, initial_s=0.001, max_s=0.002, jitter_s=0.0)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from gatekit import TOY, dataset_of, result
-from modelup.config import PromotionSettings, load_settings
+from modelup.config.settings import PromotionSettings, load_settings
+from modelup.decide.gate import GateRule, Verdict, decide, seed_policy
+from modelup.decide.rules import check_rules, promotion_policy, select_rules, statistics_settings
 from modelup.errors import ConfigError
-from modelup.gate import GateRule, Verdict, decide, seed_policy
-from modelup.policy import check_rules, promotion_policy, select_rules, statistics_settings
 
 
 def seed_gate(

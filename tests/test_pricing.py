@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from modelup.chat import Usage
-from modelup.pricing import Price, case_cost
+from modelup.models.chat import Usage
+from modelup.models.pricing import Price, case_cost
 
 
 def test_cost_is_tokens_times_price_per_million() -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from modelup.config import load_settings
+from modelup.config.settings import load_settings
 from modelup.errors import ReportError
-from modelup.experiment import plan_run, run
+from modelup.evaluate.plan import plan_run, run
 from modelup.report.io import read_report, report_filename, slug, unique_path, write_report
 from modelup.report.schema import Report
 

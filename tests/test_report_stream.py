@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from golden import GOLDEN, RUN_ID, STARTED, VARIANTS, golden_settings, normalize
-from modelup.chat import ChatResponse, Usage
-from modelup.experiment import execute, execute_spooled, make_clients, plan_run
-from modelup.pricing import Price
+from modelup.evaluate.plan import execute, execute_spooled, make_clients, plan_run
+from modelup.evaluate.scoring import CaseResult, Scorer
+from modelup.models.chat import ChatResponse, Usage
+from modelup.models.pricing import Price
 from modelup.report.build import build_report, case_record
 from modelup.report.io import report_json, write_report
 from modelup.report.stream import (
@@ -25,7 +26,6 @@ from modelup.report.stream import (
     encode_json,
     slim_result,
 )
-from modelup.scoring import CaseResult, Scorer
 from modelup.workflow.checks import CheckOutcome
 from reports import HOSTILE
 
@@ -172,7 +172,7 @@ def _results() -> list[tuple[CaseResult, Any]]:
 
 
 def test_case_json_is_the_case_records_dump() -> None:
-    from modelup.pricing import Price
+    from modelup.models.pricing import Price
 
     for result, _ in _results():
         for price in (None, Price(0.15, 0.6)):

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from live_support import support_ops
-from modelup.cache import ResponseCache
-from modelup.chat import ChatRequest, ChatResponse, Usage
-from modelup.checkpoint import CallOutcome, Journal, load_run
-from modelup.clients.base import CallFailed
 from modelup.errors import ModelNotFoundError
-from modelup.runner import ModelTarget, Recording, Role, replay
-from modelup.scoring import CaseResult, Scorer
+from modelup.evaluate.replay import ModelTarget, Recording, Role, replay
+from modelup.evaluate.scoring import CaseResult, Scorer
+from modelup.models.base import CallFailed
+from modelup.models.cache import ResponseCache
+from modelup.models.chat import ChatRequest, ChatResponse, Usage
+from modelup.models.journal import CallOutcome, Journal, load_run
 
 
 class FakeClient:

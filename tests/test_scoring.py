@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from modelup.chat import ChatResponse, Usage
-from modelup.dataset import EvalCase
-from modelup.scoring import Scorer
+from modelup.evaluate.dataset import EvalCase
+from modelup.evaluate.scoring import Scorer
+from modelup.models.chat import ChatResponse, Usage
 from modelup.workflow.registry import get_workflow
 
 FIELDS = {

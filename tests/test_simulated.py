@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from modelup.chat import ChatRequest, Message
-from modelup.clients.base import CallFailed
-from modelup.clients.simulated import SimulatedModelClient
-from modelup.dataset import load_dataset
 from modelup.errors import WorkflowError
+from modelup.evaluate.dataset import load_dataset
+from modelup.models.base import CallFailed
+from modelup.models.chat import ChatRequest, Message
+from modelup.models.simulated import SimulatedModelClient
 from modelup.workflow.registry import get_workflow
 
 WORKFLOW = get_workflow("support-ops")
@@ -27,8 +27,8 @@ def test_same_inputs_same_answer_and_perfect_profile_passes(support_ops_dataset:
     client = SimulatedModelClient(WORKFLOW, dataset.cases, {"latency_ms": 10.0})
     messages = WORKFLOW.prompt.render(dataset.cases[0].fields)
     assert ask(client, messages) == ask(client, messages)
-    from modelup.chat import ChatResponse
-    from modelup.scoring import Scorer
+    from modelup.evaluate.scoring import Scorer
+    from modelup.models.chat import ChatResponse
 
     scorer = Scorer(WORKFLOW)
     for case in dataset.cases:

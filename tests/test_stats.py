@@ -1,4 +1,4 @@
-"""Known-answer tests for modelup.stats.
+"""Known-answer tests for modelup.decide.stats.
 
 SciPy is the reference implementation (it is in the dev extras); textbook values pin the cases
 a reader can check by hand.
@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from modelup import stats
-from modelup.stats import (
+from modelup.decide import stats
+from modelup.decide.stats import (
     BootstrapResult,
     McNemarResult,
     cases_to_settle,

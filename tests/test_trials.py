@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gatekit import outcomes, report_of, result
-from modelup.gate import seed_policy
-from modelup.scoring import CaseResult
-from modelup.trials import case_trials, summarize_trials
+from modelup.decide.gate import seed_policy
+from modelup.decide.trials import case_trials, summarize_trials
+from modelup.evaluate.scoring import CaseResult
 
 
 def _epochs(case_id: str, pattern: str) -> list[CaseResult]:

@@ -12,13 +12,13 @@ import yaml
 from typer.testing import CliRunner
 
 from modelup._cli.main import app
-from modelup.config import load_settings
-from modelup.dataset import load_dataset
+from modelup.config.settings import load_settings
 from modelup.errors import DatasetError, WorkflowError
-from modelup.experiment import plan_run, run
+from modelup.evaluate.dataset import load_dataset
+from modelup.evaluate.plan import plan_run, run
+from modelup.workflow.bundled import is_bundled
 from modelup.workflow.loader import load_workflow_file
 from modelup.workflow.registry import get_workflow
-from modelup.workflows import is_bundled
 
 MINIMAL: dict[str, Any] = {
     "name": "ticket-router",

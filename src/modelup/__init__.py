@@ -4,8 +4,8 @@ Replay a frozen eval set against a baseline and candidate models with one fixed 
 every answer into a strict contract, score deterministically, and gate Promote / Hold / Rollback.
 """
 
-from modelup.config import Settings, load_settings
-from modelup.dataset import Dataset, EvalCase, load_dataset
+from modelup.config.settings import Settings, load_settings
+from modelup.decide.gate import Decision, GateRule, Verdict, decide, seed_policy
 from modelup.errors import (
     ClientError,
     ConfigError,
@@ -16,8 +16,8 @@ from modelup.errors import (
     StoreError,
     WorkflowError,
 )
-from modelup.experiment import RunPlan, execute, make_clients, plan_run, run
-from modelup.gate import Decision, GateRule, Verdict, decide, seed_policy
+from modelup.evaluate.dataset import Dataset, EvalCase, load_dataset
+from modelup.evaluate.plan import RunPlan, execute, make_clients, plan_run, run
 from modelup.report import Report, read_report, write_report
 from modelup.workflow import CheckSpec, PromptTemplate, Workflow, get_workflow, register_workflow
 from modelup.workflow.loader import load_workflow_file

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 
 from modelup._cli.common import fail
-from modelup.dataset import load_dataset
 from modelup.errors import ModelupError
+from modelup.evaluate.dataset import load_dataset
 from modelup.workflow.registry import get_workflow
 
 

@@ -11,8 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from modelup._cli.common import fail
+from modelup.decide.figures import format_figure, label
 from modelup.errors import ModelupError
-from modelup.figures import format_figure, label
 from modelup.report.diff import ModelDiff, ReportDiff, diff_reports
 from modelup.report.io import read_report
 

@@ -11,15 +11,15 @@ from rich.table import Table
 from rich.text import Text
 
 from modelup._cli.common import EXIT_USAGE, fail
-from modelup.config import Settings, find_config_file, load_settings
+from modelup.config.settings import Settings, find_config_file, load_settings
+from modelup.decide.figures import format_figure, label
 from modelup.errors import ModelupError, StoreError
-from modelup.figures import format_figure, label
 from modelup.history import KEY_FIGURES, HistoryStore, RunEntry, TrendLine, open_store, record_run
 from modelup.history.store import present, series_label
-from modelup.report.charts import TrendPoint as ChartPoint
-from modelup.report.charts import TrendSeries, trend_chart
-from modelup.report.html import write_text_file
 from modelup.report.io import slug
+from modelup.report.render.charts import TrendPoint as ChartPoint
+from modelup.report.render.charts import TrendSeries, trend_chart
+from modelup.report.render.html import write_text_file
 from modelup.report.schema import Report
 from modelup.report.view import delta
 

@@ -9,8 +9,8 @@ import typer
 
 from modelup._cli.common import fail
 from modelup.errors import ModelupError
-from modelup.report.formats import parse_formats, write_formats
 from modelup.report.io import read_report
+from modelup.report.render.formats import parse_formats, write_formats
 
 
 def report(

@@ -11,12 +11,11 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
-from modelup import console as view
 from modelup._cli.common import EXIT_INTERRUPTED, VERDICT_EXIT, fail
 from modelup._cli.history import record as record_history
-from modelup.config import find_config_file, load_settings
+from modelup.config.settings import find_config_file, load_settings
 from modelup.errors import ClientError, ModelupError
-from modelup.experiment import (
+from modelup.evaluate.plan import (
     close_recording,
     execute_spooled,
     make_clients,
@@ -26,9 +25,10 @@ from modelup.experiment import (
     resume_plan,
     tool_version,
 )
-from modelup.report.formats import write_formats
+from modelup.evaluate.replay import Recording
 from modelup.report.io import read_report, report_filename, unique_path
-from modelup.runner import Recording
+from modelup.report.render import terminal as view
+from modelup.report.render.formats import write_formats
 
 
 def run(

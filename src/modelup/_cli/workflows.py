@@ -10,9 +10,9 @@ import typer
 from modelup._cli.common import fail
 from modelup.errors import ModelupError
 from modelup.workflow.base import Workflow
+from modelup.workflow.bundled import is_bundled
 from modelup.workflow.loader import load_workflow_file
 from modelup.workflow.registry import get_workflow, workflow_names
-from modelup.workflows import is_bundled
 
 
 def workflows(

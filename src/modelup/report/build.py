@@ -7,7 +7,9 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Literal
 
-from modelup.comparison import (
+from modelup.decide.figures import format_figure, summarize, summarize_groups
+from modelup.decide.gate import Decision, GateRule, RuleOutcome, decide
+from modelup.decide.paired import (
     CandidateComparison,
     FigureChange,
     PairedCases,
@@ -15,10 +17,11 @@ from modelup.comparison import (
     compare_candidates,
     rule_evidence,
 )
-from modelup.dataset import Dataset
-from modelup.figures import format_figure, summarize, summarize_groups
-from modelup.gate import Decision, GateRule, RuleOutcome, decide
-from modelup.pricing import Price, case_cost
+from modelup.decide.trials import summarize_trials
+from modelup.evaluate.dataset import Dataset
+from modelup.evaluate.replay import ModelTarget
+from modelup.evaluate.scoring import CaseResult
+from modelup.models.pricing import Price, case_cost
 from modelup.report.schema import (
     CaseRecord,
     ChangeRecord,
@@ -40,9 +43,6 @@ from modelup.report.schema import (
     UsageRecord,
     WorkflowRecord,
 )
-from modelup.runner import ModelTarget
-from modelup.scoring import CaseResult
-from modelup.trials import summarize_trials
 from modelup.workflow.base import Workflow
 
 SHADOW_REASON = (

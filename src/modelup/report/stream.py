@@ -27,13 +27,13 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from modelup.chat import Usage
+from modelup.decide.trials import case_trials
 from modelup.errors import ReportError
+from modelup.evaluate.scoring import CaseResult
 from modelup.jsonbytes import same_as_json
-from modelup.pricing import Price, case_cost
+from modelup.models.chat import Usage
+from modelup.models.pricing import Price, case_cost
 from modelup.report.schema import CaseRecord, Report, TrialCaseRecord
-from modelup.scoring import CaseResult
-from modelup.trials import case_trials
 from modelup.workflow.checks import CheckOutcome
 
 _INDENT = "  "

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from modelup.figures import format_figure
+from modelup.decide.figures import format_figure
 from modelup.report.schema import CaseRecord, ModelRecord, Report
 
 Direction = Literal["better", "worse", "same", "none"]

@@ -6,56 +6,21 @@ figure names and numbers, so a new workflow is a new ``Workflow`` value, not edi
 
 from __future__ import annotations
 
-import hashlib
-import json
 import random
-import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel
 
-from modelup.chat import Message
-from modelup.errors import WorkflowError
+from modelup.workflow.prompt import PromptTemplate
 
 if TYPE_CHECKING:
     # Only for the annotation: the gate imports the figures, which import the scoring, which
     # imports the dataset, which imports this module.
-    from modelup.gate import GateRule
+    from modelup.decide.gate import GateRule
 
 Aggregate = Literal["rate", "mean"]
-
-
-@dataclass(frozen=True, slots=True)
-class PromptTemplate:
-    """One fixed prompt. ``$field`` placeholders are filled from the case's fields."""
-
-    id: str
-    messages: tuple[tuple[str, str], ...]
-
-    @property
-    def sha256(self) -> str:
-        canonical = json.dumps(
-            {"id": self.id, "messages": [list(m) for m in self.messages]},
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-    def render(self, fields: Mapping[str, Any]) -> tuple[Message, ...]:
-        values = {k: v if isinstance(v, str) else json.dumps(v) for k, v in fields.items()}
-        try:
-            return tuple(
-                Message(role, string.Template(text).substitute(values))
-                for role, text in self.messages
-            )
-        except KeyError as exc:
-            raise WorkflowError(
-                f"prompt {self.id!r} uses ${exc.args[0]} but the case has no such field"
-            ) from exc
-        except ValueError as exc:
-            raise WorkflowError(f"prompt {self.id!r} has a bad placeholder: {exc}") from exc
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from modelup.gate import Authority, Comparison
+from modelup.decide.gate import Authority, Comparison
 from modelup.workflow.case_fields import CaseFieldDecl
 from modelup.workflow.policy import OPERATORS
 

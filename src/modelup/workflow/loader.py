@@ -19,9 +19,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from modelup.decide.figures import STANDARD_FIGURES, TRAILING_FIGURES
+from modelup.decide.gate import GateRule
 from modelup.errors import WorkflowError
-from modelup.figures import STANDARD_FIGURES, TRAILING_FIGURES
-from modelup.gate import GateRule
 from modelup.workflow.base import CheckSpec, PromptTemplate, SimulatedAnswer, Simulator, Workflow
 from modelup.workflow.case_fields import CaseFieldDecl, case_model
 from modelup.workflow.checks import check_params_model

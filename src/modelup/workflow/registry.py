@@ -96,4 +96,4 @@ def simulator_names() -> tuple[str, ...]:
 def _load_builtins() -> None:
     # Imported here, not at module import, so that the registry has no import cycle with the
     # built-in workflows that register themselves through it.
-    import modelup.workflows  # noqa: F401
+    import modelup.workflow.bundled  # noqa: F401

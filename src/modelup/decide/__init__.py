@@ -1,0 +1,1 @@
+"""Decide: figures, statistics, gate rules and the Decision a run ends in."""

@@ -1,0 +1,94 @@
+"""The gate policy as data: which rules judge a run, and whether they can be judged at all.
+
+Precedence: the ``[gate]`` rules of the configuration > the workflow's own default rules > the
+seed's gate built from ``[promotion]``. Rules are checked against the workflow and the dataset
+before any model is called, so a misspelt figure or a subset with no cases is a ``ConfigError``
+naming the rule, not a Hold after an expensive run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from modelup.decide.figures import figure_names
+from modelup.decide.gate import GateRule, seed_policy
+from modelup.decide.paired import StatisticsSettings, paired_figures
+from modelup.errors import ConfigError
+from modelup.evaluate.dataset import Dataset
+from modelup.workflow.base import Workflow
+
+if TYPE_CHECKING:
+    from modelup.config.settings import GateRuleSettings, GateSettings, PromotionSettings, Settings
+
+
+def rule_from_settings(rule: GateRuleSettings) -> GateRule:
+    # The settings declare exactly GateRule's fields, validated the same way.
+    return GateRule(**rule.model_dump())
+
+
+def promotion_policy(promotion: PromotionSettings) -> tuple[GateRule, ...]:
+    """The seed's gate with the ``[promotion]`` thresholds (the default policy)."""
+    return seed_policy(
+        max_pass_rate_regression=promotion.max_pass_rate_regression,
+        max_structured_output_regression=promotion.max_structured_output_regression,
+        max_safety_regression=promotion.max_safety_regression,
+        max_p95_latency_regression_percent=promotion.max_p95_latency_regression_percent,
+        min_quality_score_improvement=promotion.min_quality_score_improvement,
+        max_cost_regression_percent=promotion.max_cost_regression_percent,
+    )
+
+
+def select_rules(settings: Settings, workflow: Workflow) -> tuple[tuple[GateRule, ...], str]:
+    """The rules that judge a run, and where they came from (``config``, ``workflow`` or
+    ``promotion``)."""
+    if settings.gate.rules:
+        return tuple(rule_from_settings(rule) for rule in settings.gate.rules), "config"
+    if workflow.gate_rules:
+        return tuple(workflow.gate_rules), "workflow"
+    return promotion_policy(settings.promotion), "promotion"
+
+
+def statistics_settings(gate: GateSettings) -> StatisticsSettings:
+    return StatisticsSettings(
+        confidence=gate.confidence, resamples=gate.bootstrap_resamples, seed=gate.bootstrap_seed
+    )
+
+
+def check_rules(
+    rules: Sequence[GateRule],
+    workflow: Workflow,
+    dataset: Dataset,
+    *,
+    where: str = "gate.rules",
+    extra_figures: Sequence[str] = (),
+) -> None:
+    """Raise ``ConfigError`` naming the first rule that cannot be judged on this run: an unknown
+    figure, a subset or family with no cases, or significance on a figure with no per-case
+    value. ``extra_figures`` names figures added to summaries beyond the workflow's own."""
+    known = (*figure_names(workflow), *extra_figures)
+    paired = paired_figures(workflow)
+    subsets = {subset for case in dataset.cases for subset in case.subsets}
+    families = {case.family for case in dataset.cases}
+    for index, rule in enumerate(rules):
+        at = f"{where}[{index}] ({rule.title})"
+        if rule.figure not in known:
+            raise ConfigError(
+                f"{at}: unknown figure {rule.figure!r} for workflow {workflow.name!r} "
+                f"(known: {', '.join(known)})"
+            )
+        if rule.subset is not None and rule.subset not in subsets:
+            raise ConfigError(
+                f"{at}: no case of {dataset.path} is in subset {rule.subset!r} "
+                f"(subsets: {', '.join(sorted(subsets)) or 'none'})"
+            )
+        if rule.family is not None and rule.family not in families:
+            raise ConfigError(
+                f"{at}: no case of {dataset.path} is in family {rule.family!r} "
+                f"(families: {', '.join(sorted(families))})"
+            )
+        if rule.require_significance and rule.figure not in paired:
+            raise ConfigError(
+                f"{at}: {rule.figure!r} has no per-case value, so it cannot require "
+                f"significance (it can: {', '.join(paired)})"
+            )

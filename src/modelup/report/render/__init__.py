@@ -1,0 +1,1 @@
+"""Renderings of a report: terminal, HTML, Markdown, JUnit and charts."""

@@ -1,0 +1,371 @@
+"""What a person sees in the terminal: the run's header, progress, figures, failures, decision.
+
+Everything a model wrote is shown as plain text (``Text``), never parsed as rich markup.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from modelup.decide.figures import format_figure, label
+from modelup.evaluate.plan import RunPlan
+from modelup.evaluate.replay import ProgressCallback
+from modelup.evaluate.scoring import CaseResult
+from modelup.report.schema import CaseRecord, ModelRecord, Report
+from modelup.report.view import delta
+
+_VERDICT_STYLE = {"Promote": "bold green", "Hold": "bold yellow", "Rollback": "bold red"}
+_DELTA_STYLE = {"better": "green", "worse": "red", "same": "dim", "none": ""}
+SAMPLE_FAILURES = 5
+_MAX_NOTE = 160
+
+
+def print_header(console: Console, plan: RunPlan, version: str) -> None:
+    settings = plan.settings
+    console.print(Text(f"Model Upgrade Gates — modelup {version}", style="bold"))
+    rows = [
+        ("Mode", plan.client_kind),
+        ("Evaluation flow", settings.experiment.mode),
+        ("Workflow", f"{plan.workflow.name} v{plan.workflow.version}"),
+        ("Dataset", f"{len(plan.dataset)} frozen cases  {plan.dataset.path}"),
+        *((("Epochs", str(settings.experiment.epochs)),) if settings.experiment.epochs > 1 else ()),
+        ("Baseline", plan.baseline.model),
+        *(("Candidate", target.model) for target in plan.candidates),
+        ("Endpoint", plan.baseline.endpoint),
+    ]
+    for name, value in rows:
+        console.print(Text.assemble((f"{name}: ", "dim"), value))
+    if settings.experiment.mode == "shadow":
+        console.print(
+            Text(
+                "Shadow: the baseline stays authoritative; the candidate is scored offline.", "dim"
+            )
+        )
+
+
+@contextmanager
+def progress_bar(console: Console, plan: RunPlan) -> Iterator[ProgressCallback]:
+    """A bar per model on ``console`` (stderr): cases done of total, errors, cached answers,
+    calls per second and ETA. The bar is redrawn at most ten times a second per model, so a
+    run answered from the cache is not slowed down by its own progress bar."""
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[errors]} errors"),
+        TextColumn("{task.fields[cached]}"),
+        TextColumn("{task.fields[rate]}"),
+        TextColumn("ETA {task.fields[eta]}"),
+        console=console,
+        transient=False,
+    )
+    total = len(plan.dataset) * plan.settings.experiment.epochs
+    meters = [_Meter(total) for _ in plan.targets]
+    tasks: list[TaskID] = [
+        progress.add_task(
+            escape(f"{target.role} {target.model}"),  # a model id is not markup
+            total=total,
+            errors=0,
+            cached="",
+            rate="",
+            eta="-",
+        )
+        for target in plan.targets
+    ]
+
+    def advance(index: int, result: CaseResult) -> None:
+        meter = meters[index]
+        if meter.add(result):
+            progress.update(tasks[index], completed=meter.done, **meter.fields())
+
+    with progress:
+        yield advance
+
+
+class _Meter:
+    """One model's progress: counts, and the rate of calls actually made (cached answers and
+    resumed results arrive at once and would make the ETA meaningless)."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.done = self.errors = self.cached = self.calls = 0
+        self.first_call: float | None = None
+        self.shown = 0.0
+
+    def add(self, result: CaseResult) -> bool:
+        """Count ``result``; True when the bar is due for a redraw."""
+        now = time.monotonic()
+        self.done += 1
+        self.errors += result.error is not None
+        if result.cached:
+            self.cached += 1
+        else:
+            self.calls += 1
+            if self.first_call is None:
+                self.first_call = now
+        if self.done < self.total and now - self.shown < 0.1:
+            return False
+        self.shown = now
+        return True
+
+    def fields(self) -> dict[str, Any]:
+        elapsed = time.monotonic() - self.first_call if self.first_call is not None else 0.0
+        rate = self.calls / elapsed if elapsed > 0 and self.calls > 1 else None
+        remaining = self.total - self.done
+        if remaining == 0:
+            eta = "0s"
+        elif rate:
+            eta = f"{remaining / rate:.0f}s"
+        else:
+            eta = "-"
+        return {
+            "errors": self.errors,
+            "cached": f"{self.cached} cached" if self.cached else "",
+            "rate": f"{rate:.1f} calls/s" if rate else "",
+            "eta": eta,
+        }
+
+
+def print_results(
+    console: Console,
+    report: Report,
+    failures: Sequence[tuple[int, Sequence[CaseRecord]]] | None = None,
+) -> None:
+    """The figures, comparisons, sample failures and decision. ``failures`` gives, per model,
+    the number of failed cases and the first few of them, for a report whose cases were
+    spooled rather than kept (``SpooledReport.failures``); by default they come from
+    ``report``."""
+    figures_table(console, report)
+    families_table(console, report)
+    subsets_table(console, report)
+    trials_table(console, report)
+    comparison_table(console, report)
+    for index, model in enumerate(report.models):
+        print_alias_warning(console, model)
+        if failures is None:
+            failed = [case for case in model.cases if not case.passed]
+            print_failures(console, model, len(failed), failed[:SAMPLE_FAILURES])
+        else:
+            print_failures(console, model, *failures[index])
+    print_decision(console, report)
+
+
+def figures_table(console: Console, report: Report) -> None:
+    baseline = report.baseline
+    table = Table(title="Figures", title_justify="left")
+    table.add_column("Figure")
+    table.add_column(Text(f"baseline\n{baseline.requested_model}"), justify="right")
+    for candidate in report.candidates:
+        table.add_column(Text(f"candidate\n{candidate.requested_model}"), justify="right")
+        table.add_column("Δ", justify="right")
+    for name, base in baseline.summary.items():
+        cells: list[str | Text] = [label(name), format_figure(name, base)]
+        for candidate in report.candidates:
+            cand = candidate.summary.get(name)
+            cells += [format_figure(name, cand), _delta(name, base, cand)]
+        table.add_row(*cells)
+    console.print(table)
+
+
+def families_table(console: Console, report: Report) -> None:
+    _groups_table(console, report, "family", minimum=2)
+
+
+def subsets_table(console: Console, report: Report) -> None:
+    _groups_table(console, report, "subset", minimum=1)
+
+
+def _groups_table(
+    console: Console, report: Report, by: Literal["family", "subset"], *, minimum: int
+) -> None:
+    """Pass rate per task family or gate subset, baseline against each candidate."""
+
+    def groups(model: ModelRecord) -> dict[str, dict[str, float | int | None]]:
+        return model.families if by == "family" else model.subsets
+
+    baseline = groups(report.baseline)
+    if len(baseline) < minimum:
+        return
+    title = "Pass rate by family" if by == "family" else "Pass rate by gate subset"
+    table = Table(title=title, title_justify="left")
+    table.add_column(by.title())
+    table.add_column("Cases", justify="right")
+    table.add_column("baseline", justify="right")
+    for candidate in report.candidates:
+        table.add_column(Text(candidate.requested_model), justify="right")
+        table.add_column("Δ", justify="right")
+    for group in sorted(baseline):
+        base = baseline[group].get("pass_rate")
+        cells: list[str | Text] = [
+            Text(group),
+            format_figure("case_count", baseline[group].get("case_count")),
+            format_figure("pass_rate", base),
+        ]
+        for candidate in report.candidates:
+            cand = groups(candidate).get(group, {}).get("pass_rate")
+            cells += [format_figure("pass_rate", cand), _delta("pass_rate", base, cand)]
+        table.add_row(*cells)
+    console.print(table)
+
+
+def trials_table(console: Console, report: Report) -> None:
+    """pass@k, pass^k and flaky cases, when cases were replayed more than once."""
+    models = [m for m in report.models if m.trials is not None and m.trials.epochs > 1]
+    if not models:
+        return
+    epochs = max(m.trials.epochs for m in models if m.trials is not None)
+    table = Table(title=f"Repeated trials ({epochs} epochs)", title_justify="left")
+    for column in ("Model", "pass@1", f"pass@{epochs}", f"pass^{epochs}", "Flaky cases"):
+        table.add_column(column, justify="left" if column == "Model" else "right")
+    for model in models:
+        trials = model.trials
+        assert trials is not None
+        k = str(trials.epochs)
+        table.add_row(
+            Text(model.requested_model),
+            format_figure("pass_rate", trials.pass_at_k.get("1")),
+            format_figure("pass_rate", trials.pass_at_k.get(k)),
+            format_figure("pass_rate", trials.pass_hat_k.get(k)),
+            str(len(trials.flaky_cases)),
+        )
+    console.print(table)
+    for model in models:
+        assert model.trials is not None
+        if model.trials.flaky_cases:
+            flaky = ", ".join(model.trials.flaky_cases[: SAMPLE_FAILURES * 2])
+            more = len(model.trials.flaky_cases) - SAMPLE_FAILURES * 2
+            tail = f" (+{more} more)" if more > 0 else ""
+            console.print(Text(f"{model.requested_model} flaky: {flaky}{tail}", style="dim"))
+
+
+def comparison_table(console: Console, report: Report) -> None:
+    """Paired statistics per candidate: transitions, McNemar, bootstrap intervals."""
+    if not report.comparisons:
+        return
+    several = len(report.comparisons) > 1
+    confidence = report.comparisons[0].pass_rate.confidence
+    table = Table(title="Paired with the baseline, case by case", title_justify="left")
+    table.add_column("Candidate")
+    table.add_column("Regressions", justify="right")
+    table.add_column("Fixes", justify="right")
+    table.add_column("McNemar p" + (" (Holm)" if several else ""), justify="right")
+    table.add_column(f"Δ pass rate [{confidence:.0%} CI]", justify="right")
+    table.add_column(f"Δ quality [{confidence:.0%} CI]", justify="right")
+    for comparison in report.comparisons:
+        p = f"{comparison.mcnemar_p_value:.3g}"
+        if several:
+            p += f" ({comparison.mcnemar_p_value_holm:.3g})"
+        pass_rate = comparison.pass_rate
+        quality = comparison.quality_score
+        table.add_row(
+            Text(comparison.candidate),
+            str(comparison.regressions),
+            str(comparison.fixes),
+            p,
+            f"{pass_rate.delta * 100:+.1f} pts [{pass_rate.low * 100:+.1f}, "
+            f"{pass_rate.high * 100:+.1f}]",
+            "n/a"
+            if quality is None
+            else f"{quality.delta:+.3f} [{quality.low:+.3f}, {quality.high:+.3f}]",
+        )
+    console.print(table)
+    for comparison in report.comparisons:
+        regressed = [t.case_id for t in comparison.transitions if t.change == "regression"]
+        if regressed:
+            shown = ", ".join(regressed[: SAMPLE_FAILURES * 2])
+            more = len(regressed) - SAMPLE_FAILURES * 2
+            tail = f" (+{more} more)" if more > 0 else ""
+            console.print(Text(f"{comparison.candidate} regressed on: {shown}{tail}"))
+
+
+def ranking_table(console: Console, report: Report) -> None:
+    table = Table(title="Ranking", title_justify="left")
+    columns = ("#", "Candidate", "Verdict", "Quality", "Pass rate", "Δ pass", "McNemar p (Holm)")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("Candidate", "Verdict") else "right")
+    for entry in report.ranking:
+        table.add_row(
+            str(entry.rank),
+            Text(entry.candidate),
+            Text(entry.verdict, style=_VERDICT_STYLE[entry.verdict]),
+            format_figure("quality_score", entry.quality_score),
+            format_figure("pass_rate", entry.pass_rate),
+            "n/a" if entry.pass_rate_delta is None else f"{entry.pass_rate_delta * 100:+.1f} pts",
+            f"{entry.mcnemar_p_value_holm:.3g}",
+        )
+    console.print(table)
+
+
+def print_alias_warning(console: Console, model: ModelRecord) -> None:
+    if model.alias_resolved:
+        resolved = ", ".join(model.resolved_models)
+        console.print(
+            Text.assemble(
+                ("Alias resolution: ", "bold yellow"),
+                f"{model.role} requested {model.requested_model!r} "
+                f"but the endpoint answered as {resolved}",
+            )
+        )
+    if len(model.system_fingerprints) > 1:
+        console.print(
+            Text.assemble(
+                ("Identity changed: ", "bold yellow"),
+                f"{model.role} {model.requested_model!r} answered with "
+                f"{len(model.system_fingerprints)} system fingerprints during the run: "
+                + ", ".join(model.system_fingerprints),
+            )
+        )
+
+
+def print_failures(
+    console: Console, model: ModelRecord, count: int, sample: Sequence[CaseRecord]
+) -> None:
+    if not count:
+        return
+    console.print(Text(f"{model.requested_model} sample failures ({count} failed):", style="bold"))
+    for case in sample[:SAMPLE_FAILURES]:
+        notes = "; ".join(case.notes) or "failed"
+        if len(notes) > _MAX_NOTE:
+            notes = notes[: _MAX_NOTE - 1] + "…"
+        console.print(Text(f"  - {case.case_id}: {notes}"))
+
+
+def print_decision(console: Console, report: Report) -> None:
+    for decision in report.decisions:
+        if len(report.decisions) > 1:
+            console.print(Text(f"Candidate {decision.candidate}:", style="bold"))
+        verdict = decision.verdict
+        console.print(Text.assemble("Decision: ", (verdict, _VERDICT_STYLE[verdict])))
+        for reason in decision.reasons:
+            console.print(Text(f"  - {reason}"))
+    if len(report.decisions) > 1:
+        if report.ranking:
+            ranking_table(console, report)
+        why = f": {report.recommended.reason}" if report.recommended is not None else ""
+        console.print(
+            Text.assemble(
+                "Recommended: ",
+                (report.decision.candidate, "bold"),
+                f" ({report.decision.verdict}){why}",
+            )
+        )
+
+
+def _delta(name: str, base: float | None, cand: float | None) -> Text:
+    change = delta(name, base, cand)
+    return Text(change.text, style=_DELTA_STYLE[change.direction])
