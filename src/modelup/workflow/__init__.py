@@ -1,16 +1,11 @@
 """Workflow definitions: prompt, output contract, checks and the registry that names them."""
 
-from modelup.workflow.base import (
-    CheckSpec,
-    PromptTemplate,
-    SimulatedAnswer,
-    Simulator,
-    Workflow,
-)
+from modelup.workflow.base import CheckSpec, SimulatedAnswer, Simulator, Workflow
 from modelup.workflow.checks import CheckOutcome, check_kinds, get_check, register_check
 from modelup.workflow.checks_semantic import classify
 from modelup.workflow.contract import Contract, ParseOutcome
 from modelup.workflow.policy import Condition, Policy, PolicyDecision, PolicyRule
+from modelup.workflow.prompt import Message, PromptTemplate
 from modelup.workflow.registry import (
     get_workflow,
     register_simulator,
@@ -24,6 +19,7 @@ __all__ = [
     "CheckSpec",
     "Condition",
     "Contract",
+    "Message",
     "ParseOutcome",
     "Policy",
     "PolicyDecision",

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from modelup.decide.figures import STANDARD_FIGURES, TRAILING_FIGURES
 from modelup.decide.gate import GateRule
 from modelup.errors import WorkflowError
-from modelup.workflow.base import CheckSpec, PromptTemplate, SimulatedAnswer, Simulator, Workflow
+from modelup.workflow.base import CheckSpec, SimulatedAnswer, Simulator, Workflow
 from modelup.workflow.case_fields import CaseFieldDecl, case_model
 from modelup.workflow.checks import check_params_model
 from modelup.workflow.checks_semantic import python_check
@@ -36,6 +36,7 @@ from modelup.workflow.file_format import (
     WorkflowFile,
 )
 from modelup.workflow.policy import OPERATORS, Condition, Policy, PolicyRule
+from modelup.workflow.prompt import PromptTemplate
 from modelup.workflow.references import absolute_reference, is_reference, resolve
 from modelup.workflow.registry import SimulatorFactory, get_simulator
 
