@@ -157,31 +157,21 @@ def settings_for(work: Path, base_url: str, dataset: Path, concurrency: int) -> 
                 "candidate_model_id": "cand",
             },
             "cache": {"path": work / "cache.sqlite"},
+            "history": {"enabled": False},
         },
     )
 
 
 def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dict[str, Any]:
-    """One run as ``modelup run`` does it (minus the terminal): replay with case records
-    spooled, then the report written from the spool; timed, in this process."""
-    from datetime import UTC, datetime
+    """One run exactly as ``modelup run`` does it (the run session: cache, journal, spooled
+    report; no terminal, no history); timed, in this process."""
+    from contextlib import contextmanager
 
-    from modelup.evaluate.plan import (
-        close_recording,
-        execute_spooled,
-        make_clients,
-        new_run_id,
-        open_recording,
-        plan_run,
-    )
+    from modelup.session.session import RunObserver, Session
 
-    started = time.perf_counter()
-    plan = plan_run(settings_for(work, base_url, dataset, concurrency))
-    at = datetime.now(UTC)
-    run_id = new_run_id(at)
-    recording = open_recording(plan, run_id, at)
     counts = {"results": 0, "cached": 0}
     last = [0.0, 0.0]
+    replay_started = [0.0, 0.0]
 
     def on_result(index: int, result: Any) -> None:
         counts["results"] += 1
@@ -189,36 +179,24 @@ def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dic
         last[0] = time.perf_counter()
         last[1] = time.process_time()
 
-    try:
-        replay_started = time.perf_counter()
-        cpu_started = time.process_time()
-        spooled = asyncio.run(
-            execute_spooled(
-                plan,
-                make_clients(plan),
-                on_result=on_result,
-                recording=recording,
-                run_id=run_id,
-                started_at=at,
-            )
-        )
-        executed = time.perf_counter() - replay_started
-        replayed = last[0] - replay_started
-        with spooled:
-            report = spooled.head
-            spooled.write(work / "reports" / f"{run_id}.json")
-        if recording.journal is not None:
-            recording.journal.remove()
-    finally:
-        close_recording(recording)
+    class Timing(RunObserver):
+        @contextmanager
+        def progress(self, plan: Any) -> Any:
+            replay_started[:] = [time.perf_counter(), time.process_time()]
+            yield on_result
+
+    started = time.perf_counter()
+    settings = settings_for(work, base_url, dataset, concurrency)
+    result = Session(settings, observer=Timing()).run()
+    ended = time.perf_counter()
     return {
-        "wall_s": time.perf_counter() - started,
-        "replay_s": replayed,
-        "replay_cpu_s": last[1] - cpu_started,
-        "report_s": executed - replayed + (time.perf_counter() - replay_started - executed),
+        "wall_s": ended - started,
+        "replay_s": last[0] - replay_started[0],
+        "replay_cpu_s": last[1] - replay_started[1],
+        "report_s": ended - last[0],
         "results": counts["results"],
         "cached": counts["cached"],
-        "errors": sum(model.summary.get("error_count") or 0 for model in report.models),
+        "errors": sum(model.summary.get("error_count") or 0 for model in result.report.models),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -228,10 +206,10 @@ def floor(work: Path, base_url: str, dataset: Path, concurrency: int) -> dict[st
     a time: nothing parsed, scored, cached or written."""
     import aiohttp
 
-    from modelup.evaluate.plan import plan_run
     from modelup.jsonbytes import compact
     from modelup.models.chat import ChatRequest
     from modelup.models.openai import _request_body
+    from modelup.session.plan import plan_run
 
     plan = plan_run(settings_for(work, base_url, dataset, concurrency))
     bodies = [
@@ -271,9 +249,10 @@ def floor(work: Path, base_url: str, dataset: Path, concurrency: int) -> dict[st
 
 def fill_cache(work: Path, base_url: str, dataset: Path) -> None:
     """Answers for every (case, model) of ``dataset``, written straight into the cache."""
-    from modelup.evaluate.plan import plan_run
-    from modelup.models.cache import ResponseCache, cache_key
+    from modelup.models.cache import cache_key
     from modelup.models.chat import ChatRequest, ChatResponse, Usage
+    from modelup.session.plan import plan_run
+    from modelup.store.cache import ResponseCache
 
     plan = plan_run(settings_for(work, base_url, dataset, 64))
     answer = ChatResponse(ANSWER, 50.0, None, Usage(420, 120), "fp_bench")

@@ -12,4 +12,5 @@ fi
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check src tests benchmarks
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache > /dev/null || .venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest "$@"

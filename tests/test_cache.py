@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from modelup.config.endpoints import public_endpoint
 from modelup.errors import StoreError
-from modelup.models.cache import ResponseCache, cache_key, public_endpoint
+from modelup.models.cache import cache_key
 from modelup.models.chat import ChatRequest, ChatResponse, Message, Usage
+from modelup.store.cache import ResponseCache
 
 BASE = ChatRequest(
     model="m1",

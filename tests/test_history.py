@@ -15,7 +15,7 @@ from modelup._cli.main import app
 from modelup.errors import StoreError
 from modelup.history import MIGRATIONS, open_store, record_run
 from modelup.history.migrations import applied_migrations, m001_initial, m002_run_details
-from reports import case, make_report
+from support.reports import case, make_report
 
 OTHER_SHA = "ff99" + "1" * 60
 NAMES = [step.__name__ for step in MIGRATIONS]

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from openai_server import (
+from support.openai_server import (
     ChatCall,
     Completion,
     Drop,

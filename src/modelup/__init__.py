@@ -2,10 +2,14 @@
 
 Replay a frozen eval set against a baseline and candidate models with one fixed prompt, parse
 every answer into a strict contract, score deterministically, and gate Promote / Hold / Rollback.
+``run()`` does exactly what ``modelup run`` does.
 """
 
+from modelup.config.rules import GateRule
 from modelup.config.settings import Settings, load_settings
-from modelup.decide.gate import Decision, GateRule, Verdict, decide, seed_policy
+from modelup.decide.decision import CandidateDecision, Decision, decide_run
+from modelup.decide.gate import Judgement, Verdict, judge
+from modelup.decide.rules import seed_policy
 from modelup.errors import (
     ClientError,
     ConfigError,
@@ -17,12 +21,22 @@ from modelup.errors import (
     WorkflowError,
 )
 from modelup.evaluate.dataset import Dataset, EvalCase, load_dataset
-from modelup.evaluate.plan import RunPlan, execute, make_clients, plan_run, run
+from modelup.models.scripted import ScriptedClient
 from modelup.report import Report, read_report, write_report
+from modelup.session import (
+    RunObserver,
+    RunPlan,
+    RunResult,
+    Session,
+    execute,
+    plan_run,
+    run,
+)
 from modelup.workflow import CheckSpec, PromptTemplate, Workflow, get_workflow, register_workflow
 from modelup.workflow.loader import load_workflow_file
 
 __all__ = [
+    "CandidateDecision",
     "CheckSpec",
     "ClientError",
     "ConfigError",
@@ -31,24 +45,29 @@ __all__ = [
     "Decision",
     "EvalCase",
     "GateRule",
+    "Judgement",
     "ModelNotFoundError",
     "ModelupError",
     "PromptTemplate",
     "Report",
     "ReportError",
+    "RunObserver",
     "RunPlan",
+    "RunResult",
+    "ScriptedClient",
+    "Session",
     "Settings",
     "StoreError",
     "Verdict",
     "Workflow",
     "WorkflowError",
-    "decide",
+    "decide_run",
     "execute",
     "get_workflow",
+    "judge",
     "load_dataset",
     "load_settings",
     "load_workflow_file",
-    "make_clients",
     "plan_run",
     "read_report",
     "register_workflow",

@@ -1,45 +1,58 @@
-"""JSON encoded on the hot path of a live run: by orjson, with the standard library where orjson
-refuses a value or would write it otherwise.
+"""modelup's one JSON encoder: deterministic bytes, by orjson, for everything it writes (reports,
+request bodies, cache keys and values, journal lines).
 
-orjson refuses lone surrogates (model text can hold them: ``json.loads`` makes them from
-``"\\ud800"``), integers beyond 64 bits and non-string keys; below 1e-4 it writes floats in
-another form than ``repr`` (0.00001 for 1e-05, 2.5e-7 for 2.5e-07); and it writes NaN and the
-infinities as null, so callers hand it finite floats only.
+The same value always gives the same bytes: keys in insertion order (or sorted, on request),
+floats in orjson's shortest round-trip form, UTF-8 text. NaN and the infinities are written as
+``null`` (JSON has no spelling for them). What orjson refuses is made writable first, without
+losing anything that can be kept: a string holding a lone surrogate (model text can: ``json.loads``
+makes one from ``"\\ud800"``) is written with its ``\\udXXX`` escape, so it reads back the same;
+an integer beyond 64 bits is written in full; a non-string key is written as ``str(key)``.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 
-_SHORT_EXPONENT = re.compile(rb"e-[0-9](?![0-9])")
-"""orjson's 2.5e-7 (``repr``: 2.5e-07); its 0.00001 (``repr``: 1e-05) is the other form."""
+_MAX_INT = 2**64 - 1
+_MIN_INT = -(2**63)
 
 
-def same_as_json(data: bytes) -> bool:
-    """Whether orjson's ``data`` holds no float that ``json.dumps`` would write otherwise. A
-    string holding either form counts too: the standard library then encodes the value, which
-    is only slower. (Two searches with a literal start: one alternation cost ten times more.)"""
-    return b"0.0000" not in data and _SHORT_EXPONENT.search(data) is None
+def dumps(value: Any, *, indent: bool = False, sort_keys: bool = False) -> bytes:
+    """``value`` as JSON bytes: compact, or indented by two spaces with ``indent``."""
+    option = (orjson.OPT_INDENT_2 if indent else 0) | (orjson.OPT_SORT_KEYS if sort_keys else 0)
+    try:
+        return orjson.dumps(value, option=option)
+    except (orjson.JSONEncodeError, TypeError):
+        return orjson.dumps(_writable(value), option=option)
 
 
 def compact(value: Any, *, sort_keys: bool = False) -> bytes:
-    """``json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)`` as
-    UTF-8, the same bytes whichever encoder made them; a lone surrogate is written as its
-    ``\\udXXX`` escape, so the bytes are always valid UTF-8 and read back to the same value.
+    """``dumps(value)``: one line, no spaces."""
+    return dumps(value, sort_keys=sort_keys)
 
-    Except NaN and the infinities, which orjson writes as null where ``json.dumps`` writes the
-    non-JSON ``NaN``: the hot path has none (latencies are finite, temperatures bounded), but an
-    ``extra`` request parameter set to NaN is sent as null."""
-    try:
-        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS if sort_keys else 0)
-    except (orjson.JSONEncodeError, TypeError):
-        pass
-    else:
-        if same_as_json(data):
-            return data
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=sort_keys)
-    return text.encode("utf-8", errors="backslashreplace")
+
+def _writable(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return orjson.Fragment(json.dumps(value))  # ASCII, every surrogate escaped
+        return value
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value
+    if isinstance(value, int):
+        return value if _MIN_INT <= value <= _MAX_INT else orjson.Fragment(str(value))
+    if isinstance(value, dict):
+        return {_key(key): _writable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_writable(item) for item in value]
+    return value  # anything else is refused by orjson, as it should be
+
+
+def _key(key: Any) -> str:
+    text = key if isinstance(key, str) else str(key)
+    # A key cannot be a fragment: a lone surrogate in it is kept as its escape's text.
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -11,7 +11,7 @@ import typer
 from modelup._cli.common import fail
 from modelup.errors import ModelupError
 from modelup.evaluate.dataset import load_dataset
-from modelup.workflow.registry import get_workflow
+from modelup.workflow.catalog import get_workflow
 
 
 def validate_dataset(

@@ -10,7 +10,7 @@ from modelup._cli.history import history
 from modelup._cli.report import report
 from modelup._cli.run import run
 from modelup._cli.workflows import workflows
-from modelup.evaluate.plan import tool_version
+from modelup.session.plan import tool_version
 
 app = typer.Typer(
     name="modelup",

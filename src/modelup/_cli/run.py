@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -12,23 +10,11 @@ from rich.console import Console
 from rich.text import Text
 
 from modelup._cli.common import EXIT_INTERRUPTED, VERDICT_EXIT, fail
-from modelup._cli.history import record as record_history
+from modelup._cli.progress import ConsoleObserver
 from modelup.config.settings import find_config_file, load_settings
 from modelup.errors import ClientError, ModelupError
-from modelup.evaluate.plan import (
-    close_recording,
-    execute_spooled,
-    make_clients,
-    new_run_id,
-    open_recording,
-    plan_run,
-    resume_plan,
-    tool_version,
-)
-from modelup.evaluate.replay import Recording
-from modelup.report.io import read_report, report_filename, unique_path
 from modelup.report.render import terminal as view
-from modelup.report.render.formats import write_formats
+from modelup.session.session import Session
 
 
 def run(
@@ -106,72 +92,37 @@ def run(
     }
     out = Console(soft_wrap=True)
     errors = Console(stderr=True, soft_wrap=True)
-    recording: Recording | None = None
-    resume_hint = "modelup run --resume {run_id}" + (f" --config {config}" if config else "")
+    session: Session | None = None
     try:
         settings = load_settings(find_config_file(config), flags)
-        saved = None
-        if resume is not None:
-            plan, saved = resume_plan(settings, resume)
-        else:
-            plan = plan_run(settings)
-        clients = make_clients(plan)
-        started = saved.started_at if saved is not None else datetime.now(UTC)
-        run_id = saved.run_id if saved is not None else new_run_id(started)
-        recording = open_recording(plan, run_id, started, saved)
-        resume_hint = resume_hint.format(run_id=run_id)
-        view.print_header(out, plan, tool_version())
-        if saved is not None:
-            out.print(
-                Text(f"Resuming run {run_id}: {len(saved.outcomes)} call(s) already done", "dim")
-            )
-        with view.progress_bar(errors, plan) as on_result:
-            spooled = asyncio.run(
-                execute_spooled(
-                    plan,
-                    clients,
-                    on_result=on_result,
-                    recording=recording,
-                    run_id=run_id,
-                    started_at=started,
-                )
-            )
-        with spooled:
-            report = spooled.head
-            path = report_file or unique_path(
-                settings.experiment.report_directory,
-                report_filename(
-                    report.started_at,
-                    report.mode,
-                    plan.baseline.model,
-                    [target.model for target in plan.candidates],
-                ),
-            )
-            spooled.write(path)
-            failures = spooled.failures(view.SAMPLE_FAILURES)
-        # The other formats render the whole report: read back from the file just written,
-        # so that the run itself never holds every case.
-        formats = [name for name in settings.experiment.formats if name != "json"]
-        rendered = write_formats(read_report(path), path, formats) if formats else {}
-        if recording.journal is not None:
-            recording.journal.remove()
+        session = Session(
+            settings,
+            resume=resume,
+            report_file=report_file,
+            observer=ConsoleObserver(out, errors),
+        )
+        result = session.run()
     except ModelupError as error:
         exit_ = fail(error)
-        if isinstance(error, ClientError) and recording and recording.journal is not None:
-            errors.print(Text(f"Results so far are saved. Resume with: {resume_hint}"))
+        if isinstance(error, ClientError) and session is not None and session.resumable:
+            errors.print(Text(f"Results so far are saved. {_resume_hint(session, config)}"))
         raise exit_ from None
     except KeyboardInterrupt:
-        if recording is not None and recording.journal is not None:
-            errors.print(Text(f"Interrupted: results so far are saved. Resume with: {resume_hint}"))
+        if session is not None and session.resumable:
+            hint = _resume_hint(session, config)
+            errors.print(Text(f"Interrupted: results so far are saved. {hint}"))
         else:
             errors.print("Interrupted: no report written.")
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    finally:
-        if recording is not None:
-            close_recording(recording)
-    view.print_results(out, report, failures)
-    record_history(out, settings, report, path)
-    for name, other in rendered.items():
+    view.print_results(out, result.report, result.failures)
+    if result.history_warning is not None:
+        out.print(Text.assemble(("warning: ", "bold yellow"), result.history_warning))
+    for name, other in result.rendered.items():
         out.print(f"Report ({name}): {other}", markup=False, highlight=False)
-    out.print(f"Report: {path}", markup=False, highlight=False)
-    raise typer.Exit(VERDICT_EXIT[report.decision.verdict])
+    out.print(f"Report: {result.report_path}", markup=False, highlight=False)
+    raise typer.Exit(VERDICT_EXIT[result.verdict])
+
+
+def _resume_hint(session: Session, config: Path | None) -> str:
+    command = f"modelup run --resume {session.run_id}" + (f" --config {config}" if config else "")
+    return f"Resume with: {command}"

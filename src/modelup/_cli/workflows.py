@@ -10,9 +10,8 @@ import typer
 from modelup._cli.common import fail
 from modelup.errors import ModelupError
 from modelup.workflow.base import Workflow
-from modelup.workflow.bundled import is_bundled
+from modelup.workflow.catalog import get_workflow, is_bundled, workflow_names
 from modelup.workflow.loader import load_workflow_file
-from modelup.workflow.registry import get_workflow, workflow_names
 
 
 def workflows(

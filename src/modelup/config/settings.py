@@ -24,17 +24,17 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from modelup._naming import to_snake
-from modelup.decide.gate import Authority, Comparison
+from modelup.config.rules import GateRule
 from modelup.errors import ConfigError
-from modelup.workflow.registry import is_workflow_file
 
 ENV_PREFIX = "MODELUP_"
+WORKFLOW_FILE_SUFFIXES = (".toml", ".yaml", ".yml")
+"""A workflow reference ending in one of these is a file; anything else a registered name."""
 DEFAULT_CONFIG_FILE = "modelup.toml"
 _PATH_KEYS = (
     ("experiment", "dataset_path"),
@@ -170,35 +170,10 @@ class PromotionSettings(_Section):
     unset: no cost rule. Skipped (and said so) when a model has no price."""
 
 
-class GateRuleSettings(_Section):
-    """One rule of the gate policy (``[[gate.rules]]``); see ``modelup.decide.gate.GateRule``."""
-
-    figure: str = Field(min_length=1)
-    comparison: Comparison
-    threshold: float = Field(allow_inf_nan=False)
-    authority: Authority
-    name: str = ""
-    subset: str | None = Field(None, min_length=1)
-    """Judge the figure over this gate subset's cases only."""
-    family: str | None = Field(None, min_length=1)
-    """Judge the figure over this task family's cases only."""
-    require_significance: bool = False
-    """Judge on paired statistics: block only a significant regression, pass a required gain
-    only when it is significant, Hold as inconclusive when the interval straddles the limit."""
-
-    @model_validator(mode="after")
-    def _one_scope(self) -> GateRuleSettings:
-        if self.subset is not None and self.family is not None:
-            raise ValueError("a rule is scoped to a subset or a family, not both")
-        if self.require_significance and self.comparison == "max_increase_percent":
-            raise ValueError("max_increase_percent cannot require significance")
-        return self
-
-
 class GateSettings(_Section):
     """The gate policy as data, and how its statistics are computed."""
 
-    rules: list[GateRuleSettings] = []
+    rules: list[GateRule] = []
     """Checked in order; when given they replace the workflow's and the seed's default gate."""
     confidence: float = Field(0.95, gt=0.5, lt=1)
     """Confidence of every interval; 1 - confidence is the significance level."""
@@ -412,3 +387,8 @@ def _describe(exc: ValidationError, source: str) -> str:
         else:
             problems.append(f"{where}: {error['msg']}")
     return f"{source}: " + "; ".join(problems)
+
+
+def is_workflow_file(reference: str | Path) -> bool:
+    """A reference ending in ``.toml``, ``.yaml`` or ``.yml`` is a file, anything else a name."""
+    return Path(reference).suffix.lower() in WORKFLOW_FILE_SUFFIXES

@@ -1,126 +1,58 @@
-"""Aggregate case results into named figures, overall and per family and gate subset.
+"""What a figure is: its name, unit, direction, label and per-case recipe, declared in one place.
 
 A summary is a plain mapping of figure name to value. ``None`` means the figure has no evidence
 (e.g. a latency when every call errored); the gate treats that as missing, never as good.
+
+Every figure a summary carries is one of three kinds: the standard contract figures, the
+workflow's check figures (a rate of passed cases or a mean score), and the trailing run figures
+(latency, tokens, cost, quality, errors). The unit follows from the name's suffix, so a figure
+a workflow declares (``refusal_accuracy``, ``required_action_coverage``) reads like the built-in
+ones everywhere it is shown.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from modelup.evaluate.scoring import CaseResult
-from modelup.models.pricing import Price
-from modelup.workflow.base import Workflow
+if TYPE_CHECKING:
+    from modelup.workflow.base import Workflow
+
 
 Summary = Mapping[str, float | None]
+Unit = Literal["rate", "ms", "usd", "count", "tokens", "score"]
 
-STANDARD_FIGURES = (
-    "case_count",
-    "pass_rate",
-    "structured_output_rate",
-    "strict_structured_output_rate",
-    "repair_rate",
-)
-TRAILING_FIGURES = (
-    "avg_latency_ms",
-    "p95_latency_ms",
-    "prompt_tokens",
-    "completion_tokens",
-    "cost_usd",
-    "quality_score",
-    "error_count",
-)
+_RATE_SUFFIXES = ("_rate", "_accuracy", "_coverage")
+_LOWER_IS_BETTER = frozenset({"repair_rate", "error_rate"})
 
 
 def figure_names(workflow: Workflow) -> tuple[str, ...]:
     """Every figure a summary of ``workflow`` carries, in report order."""
-    return STANDARD_FIGURES + workflow.check_figures + TRAILING_FIGURES
+    return workflow.figures
 
 
-def percentile(values: Sequence[float], fraction: float) -> float | None:
-    """Nearest-rank percentile (the value at rank ceil(fraction * n)), as the seed computes it."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[rank - 1]
-
-
-def summarize(
-    workflow: Workflow, results: Sequence[CaseResult], *, price: Price | None = None
-) -> dict[str, float | None]:
-    """The figures of ``results``; rates are over every case, errored ones included.
-    ``cost_usd`` is the estimated cost at ``price``, and missing without one."""
-    total = len(results)
-    if total == 0:
-        return {name: None for name in figure_names(workflow)} | {"case_count": 0, "error_count": 0}
-
-    def rate(count: int) -> float:
-        return count / total
-
-    summary: dict[str, float | None] = {
-        "case_count": total,
-        "pass_rate": rate(sum(r.passed for r in results)),
-        "structured_output_rate": rate(sum(r.valid for r in results)),
-        "strict_structured_output_rate": rate(sum(r.strict_valid for r in results)),
-        "repair_rate": rate(sum(bool(r.repairs) for r in results)),
-    }
-    for index, spec in enumerate(workflow.checks):
-        outcomes = [r.checks[index] for r in results]
-        if spec.aggregate == "mean":
-            summary[spec.figure] = sum(o.score for o in outcomes) / total
-        else:
-            summary[spec.figure] = rate(sum(o.passed for o in outcomes))
-    latencies = [r.latency_ms for r in results if r.error is None and r.latency_ms is not None]
-    summary["avg_latency_ms"] = sum(latencies) / len(latencies) if latencies else None
-    summary["p95_latency_ms"] = percentile(latencies, 0.95)
-    summary["prompt_tokens"] = sum(r.usage.prompt_tokens for r in results)
-    summary["completion_tokens"] = sum(r.usage.completion_tokens for r in results)
-    summary["cost_usd"] = (
-        sum(price.cost_usd(r.usage) for r in results) if price is not None else None
-    )
-    summary["quality_score"] = quality_score(workflow, summary)
-    summary["error_count"] = sum(r.error is not None for r in results)
-    return summary
-
-
-def quality_score(workflow: Workflow, summary: Mapping[str, float | None]) -> float | None:
-    """The workflow's weighted score; missing when any weighted figure is missing."""
-    total = 0.0
-    for figure, weight in workflow.quality_weights.items():
-        value = summary.get(figure)
-        if value is None:
-            return None
-        total += weight * value
-    return total
-
-
-def summarize_groups(
-    workflow: Workflow, results: Sequence[CaseResult], *, by: str, price: Price | None = None
-) -> dict[str, dict[str, float | None]]:
-    """Summaries per task family (``by="family"``) or per gate subset (``by="subset"``)."""
-    groups: dict[str, list[CaseResult]] = {}
-    for result in results:
-        keys = (result.family,) if by == "family" else result.subsets
-        for key in keys:
-            groups.setdefault(key, []).append(result)
-    return {key: summarize(workflow, groups[key], price=price) for key in sorted(groups)}
-
-
-def format_figure(name: str, value: float | None) -> str:
-    """How a person reads a figure: rates as percentages, latencies in ms, counts as integers."""
-    if value is None:
-        return "n/a"
-    if name.endswith(("_rate", "_accuracy", "_coverage")):
-        return f"{value * 100:.1f}%"
+def unit(name: str) -> Unit:
+    """The unit a figure is measured in, from its name."""
+    if name.endswith(_RATE_SUFFIXES):
+        return "rate"
     if name.endswith("_ms"):
-        return f"{value:.0f} ms"
+        return "ms"
     if name.endswith("_usd"):
-        return f"${value:.4f}"
-    if name.endswith(("_count", "_tokens")):
-        return f"{value:.0f}"
-    return f"{value:.3f}"
+        return "usd"
+    if name.endswith("_count"):
+        return "count"
+    if name.endswith("_tokens"):
+        return "tokens"
+    return "score"
+
+
+def is_rate(name: str) -> bool:
+    return unit(name) == "rate"
+
+
+def lower_is_better(name: str) -> bool:
+    """Which way a change is good: latencies, counts, tokens, cost and repairs go down."""
+    return unit(name) in ("ms", "count", "tokens", "usd") or name in _LOWER_IS_BETTER
 
 
 def label(name: str) -> str:
@@ -130,3 +62,101 @@ def label(name: str) -> str:
     words = name.removesuffix("_ms").split("_")
     text = " ".join(words)
     return text[0].upper() + text[1:] if text else name
+
+
+def format_figure(name: str, value: float | None) -> str:
+    """How a person reads a figure: rates as percentages, latencies in ms, counts as integers."""
+    if value is None:
+        return "n/a"
+    kind = unit(name)
+    if kind == "rate":
+        return f"{value * 100:.1f}%"
+    if kind == "ms":
+        return f"{value:.0f} ms"
+    if kind == "usd":
+        return f"${value:.4f}"
+    if kind in ("count", "tokens"):
+        return f"{value:.0f}"
+    return f"{value:.3f}"
+
+
+def format_change(name: str, change: float) -> str:
+    """A change in a figure, signed: ``+1.5 pts`` for rates, ``+12 ms``, ``-3``, ``+0.021``."""
+    kind = unit(name)
+    if kind == "rate":
+        return f"{change * 100:+.1f} pts"
+    if kind == "ms":
+        return f"{change:+.0f} ms"
+    if kind in ("count", "tokens"):
+        return f"{change:+.0f}"
+    return f"{change:+.3f}"
+
+
+# ------------------------------------------------------------------------------ per case
+
+
+class CheckLike(Protocol):
+    @property
+    def passed(self) -> bool: ...
+    @property
+    def score(self) -> float: ...
+
+
+class CaseLike(Protocol):
+    """A scored case: an ``evaluate`` ``CaseResult`` or a report's ``CaseRecord``."""
+
+    @property
+    def case_id(self) -> str: ...
+    @property
+    def family(self) -> str: ...
+    @property
+    def subsets(self) -> Sequence[str]: ...
+    @property
+    def passed(self) -> bool: ...
+    @property
+    def valid(self) -> bool: ...
+    @property
+    def strict_valid(self) -> bool: ...
+    @property
+    def repairs(self) -> Sequence[str]: ...
+    @property
+    def checks(self) -> Sequence[CheckLike]: ...
+
+
+def paired_figures(workflow: Workflow) -> tuple[str, ...]:
+    """The figures that have a per-case value, so paired statistics; latency and token
+    figures do not. A per-case value's mean over cases is the summary figure."""
+    figures = ["pass_rate", "structured_output_rate", "strict_structured_output_rate"]
+    figures += ["repair_rate", *workflow.check_figures]
+    if all(figure in figures for figure in workflow.quality_weights):
+        figures.append("quality_score")
+    return tuple(figures)
+
+
+def case_values(workflow: Workflow, case: CaseLike) -> dict[str, float]:
+    """One trial's per-case figures (``paired_figures``): pass, valid, strict and repaired
+    indicators, each check's pass indicator (or score, for ``mean`` checks), and the workflow's
+    quality score, which is linear."""
+    values = {
+        "pass_rate": float(case.passed),
+        "structured_output_rate": float(case.valid),
+        "strict_structured_output_rate": float(case.strict_valid),
+        "repair_rate": float(bool(case.repairs)),
+    }
+    for spec, outcome in zip(workflow.checks, case.checks, strict=True):
+        values[spec.figure] = outcome.score if spec.aggregate == "mean" else float(outcome.passed)
+    weights = workflow.quality_weights
+    if all(figure in values for figure in weights):
+        values["quality_score"] = sum(weight * values[f] for f, weight in weights.items())
+    return values
+
+
+def quality_score(workflow: Workflow, summary: Mapping[str, Any]) -> float | None:
+    """The workflow's weighted score; missing when any weighted figure is missing."""
+    total = 0.0
+    for figure, weight in workflow.quality_weights.items():
+        value = summary.get(figure)
+        if value is None:
+            return None
+        total += weight * value
+    return total

@@ -8,10 +8,8 @@ case: its figure is the mean over its epochs (its pass probability, for the pass
 bootstrap resamples whole cases, and the exact test is the sign test on per-case changes, which
 is McNemar's test when there is one epoch.
 
-Per-case values are defined so that their mean over cases is the summary figure
-(``modelup.decide.figures.summarize``): pass, valid, strict and repaired indicators, each
-check's pass indicator (or score, for ``mean`` checks), and the workflow's quality score, which
-is linear.
+Per-case values (``modelup.decide.figures.case_values``) are defined so that their mean over
+cases is the summary figure.
 """
 
 from __future__ import annotations
@@ -19,41 +17,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal
 
-from modelup.decide.gate import BOUND_COMPARISONS, GateRule, PairedEvidence
+from modelup.config.rules import BOUND_COMPARISONS, GateRule
+from modelup.decide.figures import CaseLike, case_values, paired_figures
+from modelup.decide.significance import PairedEvidence
 from modelup.decide.stats import holm_adjust, mcnemar_exact, paired_bootstrap_ci
 from modelup.workflow.base import Workflow
 
 TransitionKind = Literal["regression", "fix"]
-
-
-class CheckLike(Protocol):
-    @property
-    def passed(self) -> bool: ...
-    @property
-    def score(self) -> float: ...
-
-
-class CaseLike(Protocol):
-    """A scored case: a runner ``CaseResult`` or a report's ``CaseRecord``."""
-
-    @property
-    def case_id(self) -> str: ...
-    @property
-    def family(self) -> str: ...
-    @property
-    def subsets(self) -> Sequence[str]: ...
-    @property
-    def passed(self) -> bool: ...
-    @property
-    def valid(self) -> bool: ...
-    @property
-    def strict_valid(self) -> bool: ...
-    @property
-    def repairs(self) -> Sequence[str]: ...
-    @property
-    def checks(self) -> Sequence[CheckLike]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,17 +48,7 @@ class CaseValues:
     values: Mapping[str, float]
 
 
-def paired_figures(workflow: Workflow) -> tuple[str, ...]:
-    """The figures that have a per-case value, so paired statistics; latency and token
-    figures do not."""
-    figures = ["pass_rate", "structured_output_rate", "strict_structured_output_rate"]
-    figures += ["repair_rate", *workflow.check_figures]
-    if all(figure in figures for figure in workflow.quality_weights):
-        figures.append("quality_score")
-    return tuple(figures)
-
-
-def case_values(workflow: Workflow, cases: Iterable[CaseLike]) -> list[CaseValues]:
+def per_case(workflow: Workflow, cases: Iterable[CaseLike]) -> list[CaseValues]:
     """Per-case figures in case order, each the mean over that case's epochs."""
     figures = paired_figures(workflow)
     groups: dict[str, list[CaseLike]] = {}
@@ -99,7 +61,7 @@ def case_values(workflow: Workflow, cases: Iterable[CaseLike]) -> list[CaseValue
     for case_id, trials in groups.items():
         sums = dict.fromkeys(figures, 0.0)
         for trial in trials:
-            for figure, value in _trial_values(workflow, trial).items():
+            for figure, value in case_values(workflow, trial).items():
                 sums[figure] += value
         first = trials[0]
         values = {figure: total / len(trials) for figure, total in sums.items()}
@@ -111,21 +73,6 @@ def case_values(workflow: Workflow, cases: Iterable[CaseLike]) -> list[CaseValue
                 shared[key] = values
         out.append(CaseValues(case_id, first.family, tuple(first.subsets), len(trials), found))
     return out
-
-
-def _trial_values(workflow: Workflow, case: CaseLike) -> dict[str, float]:
-    values = {
-        "pass_rate": float(case.passed),
-        "structured_output_rate": float(case.valid),
-        "strict_structured_output_rate": float(case.strict_valid),
-        "repair_rate": float(bool(case.repairs)),
-    }
-    for spec, outcome in zip(workflow.checks, case.checks, strict=True):
-        values[spec.figure] = outcome.score if spec.aggregate == "mean" else float(outcome.passed)
-    weights = workflow.quality_weights
-    if all(figure in values for figure in weights):
-        values["quality_score"] = sum(weight * values[f] for f, weight in weights.items())
-    return values
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,8 +140,8 @@ class PairedCases:
         self, workflow: Workflow, baseline: Iterable[CaseLike], candidate: Iterable[CaseLike]
     ) -> None:
         self.workflow = workflow
-        self.baseline = case_values(workflow, baseline)
-        self.candidate = case_values(workflow, candidate)
+        self.baseline = per_case(workflow, baseline)
+        self.candidate = per_case(workflow, candidate)
         base_ids = [c.case_id for c in self.baseline]
         cand_ids = [c.case_id for c in self.candidate]
         if base_ids != cand_ids:

@@ -11,20 +11,63 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from modelup.decide.figures import figure_names
-from modelup.decide.gate import GateRule, seed_policy
-from modelup.decide.paired import StatisticsSettings, paired_figures
+from modelup.config.rules import GateRule
+from modelup.decide.figures import figure_names, paired_figures
+from modelup.decide.paired import StatisticsSettings
 from modelup.errors import ConfigError
 from modelup.evaluate.dataset import Dataset
 from modelup.workflow.base import Workflow
 
 if TYPE_CHECKING:
-    from modelup.config.settings import GateRuleSettings, GateSettings, PromotionSettings, Settings
+    from modelup.config.settings import GateSettings, PromotionSettings, Settings
 
 
-def rule_from_settings(rule: GateRuleSettings) -> GateRule:
-    # The settings declare exactly GateRule's fields, validated the same way.
-    return GateRule(**rule.model_dump())
+def seed_policy(
+    *,
+    max_pass_rate_regression: float = 0.0,
+    max_structured_output_regression: float = 0.0,
+    max_safety_regression: float = 0.0,
+    max_p95_latency_regression_percent: float = 35.0,
+    min_quality_score_improvement: float = 0.01,
+    max_cost_regression_percent: float | None = None,
+) -> tuple[GateRule, ...]:
+    """The seed harness's gate, in its order; then, when a threshold is given, the cost rule
+    (estimated cost above baseline * (1 + percent / 100): Hold, like latency)."""
+    rules = [
+        ("safety", "safety_pass_rate", "max_regression", max_safety_regression, "block"),
+        (
+            "structured output",
+            "structured_output_rate",
+            "max_regression",
+            max_structured_output_regression,
+            "block",
+        ),
+        ("pass rate", "pass_rate", "max_regression", max_pass_rate_regression, "block"),
+        (
+            "p95 latency",
+            "p95_latency_ms",
+            "max_increase_percent",
+            max_p95_latency_regression_percent,
+            "conditional",
+        ),
+        (
+            "quality score",
+            "quality_score",
+            "min_improvement",
+            min_quality_score_improvement,
+            "conditional",
+        ),
+    ]
+    if max_cost_regression_percent is not None:
+        rules.append(
+            ("cost", "cost_usd", "max_increase_percent", max_cost_regression_percent, "conditional")
+        )
+    return tuple(
+        GateRule.model_validate(
+            dict(zip(("name", "figure", "comparison", "threshold", "authority"), rule, strict=True))
+        )
+        for rule in rules
+    )
 
 
 def promotion_policy(promotion: PromotionSettings) -> tuple[GateRule, ...]:
@@ -43,7 +86,7 @@ def select_rules(settings: Settings, workflow: Workflow) -> tuple[tuple[GateRule
     """The rules that judge a run, and where they came from (``config``, ``workflow`` or
     ``promotion``)."""
     if settings.gate.rules:
-        return tuple(rule_from_settings(rule) for rule in settings.gate.rules), "config"
+        return tuple(settings.gate.rules), "config"
     if workflow.gate_rules:
         return tuple(workflow.gate_rules), "workflow"
     return promotion_policy(settings.promotion), "promotion"

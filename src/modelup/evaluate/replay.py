@@ -5,43 +5,22 @@ flight per endpoint and interleaves the models case by case, so baseline and can
 replayed side by side. Results come back in case order whatever finishes first, and every case
 ends scored or errored: a call that fails is evidence, not a gap.
 
-Before calling, a trial is looked up in the outcomes of a resumed run, then in the response
-cache; every outcome is journaled as it arrives, so a run stopped midway loses nothing.
+The replay knows nothing of caches, journals or traces: those are middleware around each
+``ModelClient`` (``modelup.models``), composed by the run session.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any
 
 from modelup.evaluate.dataset import Dataset, EvalCase
 from modelup.evaluate.scoring import CaseResult, Scorer
+from modelup.evaluate.targets import ModelTarget
 from modelup.models.base import CallFailed, ModelClient
-from modelup.models.cache import ResponseCache, cache_key
 from modelup.models.chat import ChatRequest, Message
-from modelup.models.journal import CallOutcome, Journal
-from modelup.models.pricing import Price
-
-Role = Literal["baseline", "candidate"]
-
-
-@dataclass(frozen=True, slots=True)
-class ModelTarget:
-    """One model to replay: who it is in the comparison, how it is asked, what it costs."""
-
-    role: Role
-    model: str
-    endpoint: str
-    temperature: float = 0.0
-    max_tokens: int | None = None
-    seed: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
-    price: Price | None = None
-    """USD per million tokens, when the configuration knows it."""
-
 
 ProgressCallback = Callable[[int, CaseResult], None]
 """Called with (target index, result) as each case finishes."""
@@ -54,16 +33,6 @@ Trial = tuple[EvalCase, int]
 """A case and its epoch."""
 
 
-@dataclass(frozen=True, slots=True)
-class Recording:
-    """Where outcomes are remembered: the response cache (live answers by request), the
-    journal of this run, and the outcomes of the run being resumed, if any."""
-
-    cache: ResponseCache | None = None
-    journal: Journal | None = None
-    resumed: Mapping[tuple[int, int], CallOutcome] = field(default_factory=dict)
-
-
 async def replay(
     dataset: Dataset,
     scorer: Scorer,
@@ -72,7 +41,6 @@ async def replay(
     concurrency: int = 4,
     epochs: int = 1,
     on_result: ProgressCallback | None = None,
-    recording: Recording | None = None,
 ) -> list[list[CaseResult]]:
     """Every case through every target ``epochs`` times; one result list per target, in case
     order and, within a case, in epoch order."""
@@ -91,7 +59,6 @@ async def replay(
         concurrency=concurrency,
         epochs=epochs,
         on_result=on_result,
-        recording=recording,
     )
     return [[_done(result) for result in per_target] for per_target in results]
 
@@ -105,7 +72,6 @@ async def replay_to(
     concurrency: int = 4,
     epochs: int = 1,
     on_result: ProgressCallback | None = None,
-    recording: Recording | None = None,
 ) -> None:
     """``replay``, handing each result to ``sink`` as it finishes instead of keeping it, so a
     caller can keep as little of it as it needs.
@@ -113,34 +79,8 @@ async def replay_to(
     Each endpoint gets ``concurrency`` workers pulling (case, model) pairs from one shared
     iterator, so the replay itself holds nothing per case.
     """
-    record = recording or Recording()
     epochs = max(1, epochs)
     trials: list[Trial] = [(case, epoch) for case in dataset.cases for epoch in range(epochs)]
-
-    async def outcome_of(index: int, position: int, request: ChatRequest) -> CallOutcome:
-        saved = record.resumed.get((index, position))
-        if saved is not None:
-            return saved
-        target, client = targets[index]
-        key = cache_key(target.endpoint, request) if record.cache is not None else None
-        if record.cache is not None and key is not None:
-            hit = record.cache.get(key)
-            if hit is not None:
-                outcome = CallOutcome(hit, cached=True)
-                if record.journal is not None:
-                    record.journal.record(index, position, outcome)
-                return outcome
-        try:
-            response = await client.complete(request)
-        except CallFailed as exc:
-            outcome = CallOutcome(None, error=str(exc))
-        else:
-            outcome = CallOutcome(response)
-            if record.cache is not None and key is not None:
-                record.cache.put(key, target.model, response)
-        if record.journal is not None:
-            record.journal.record(index, position, outcome)
-        return outcome
 
     @lru_cache(maxsize=4 * max(1, concurrency) * max(1, len(targets)))
     def messages(case: int) -> tuple[Message, ...]:
@@ -160,13 +100,12 @@ async def replay_to(
                 extra=target.extra,
                 epoch=epoch,
             )
-            outcome = await outcome_of(index, position, request)
-            if outcome.response is None:
-                result = scorer.errored(case, outcome.error or "unknown error", epoch=epoch)
+            try:
+                response = await targets[index][1].complete(request)
+            except CallFailed as exc:
+                result = scorer.errored(case, str(exc), epoch=epoch)
             else:
-                result = scorer.score(case, outcome.response, epoch=epoch)
-                if outcome.cached:
-                    result = replace(result, cached=True)
+                result = scorer.score(case, response, epoch=epoch)
             sink(index, position, result)
             if on_result is not None:
                 on_result(index, result)

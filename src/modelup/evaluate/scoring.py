@@ -78,6 +78,7 @@ class Scorer:
             resolved_model=response.resolved_model,
             system_fingerprint=response.system_fingerprint,
             epoch=epoch,
+            cached=response.cached,
         )
 
     def errored(self, case: EvalCase, reason: str, *, epoch: int = 0) -> CaseResult:

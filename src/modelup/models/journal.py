@@ -1,37 +1,29 @@
-"""A live run's checkpoint, so that a run stopped midway resumes with only the missing calls.
+"""The run journal as client middleware: every call's outcome is written down as it arrives, and
+a resumed run is answered from it instead of calling again.
 
-``<runs_directory>/<run_id>/plan.json`` is written once, atomically, before the first call: the
-run's identity and its configuration (secrets replaced by ``***``). ``journal.jsonl`` gets one
-line per call outcome as it arrives, in a single ``write`` on a file opened for appending, so a
+``journal.jsonl`` gets one line per call outcome, keyed by the request (``cache_key``: endpoint,
+model, messages, parameters, epoch), in a single ``write`` on a file opened for appending, so a
 kill (even ``SIGKILL``) leaves every finished line intact and at worst one torn last line, which
-is ignored. Answers are journaled, not scores: a resumed run re-scores them deterministically.
+is ignored when the journal is read back. Answers are journaled, not scores: a resumed run
+re-scores them deterministically.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr, ValidationError
-
 from modelup import jsonbytes
-from modelup.config.settings import Settings
-from modelup.errors import ConfigError, StoreError
-from modelup.models.cache import response_from_json, response_to_json
-from modelup.models.chat import ChatResponse
+from modelup.errors import StoreError
+from modelup.models.base import CallFailed, ModelClient
+from modelup.models.cache import cache_key
+from modelup.models.chat import ChatRequest, ChatResponse, response_from_json, response_to_json
 
-CHECKPOINT_VERSION = 1
-PLAN_FILE = "plan.json"
 JOURNAL_FILE = "journal.jsonl"
-_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-SECRET = "***"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,28 +32,6 @@ class CallOutcome:
 
     response: ChatResponse | None
     error: str | None = None
-    cached: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class SavedRun:
-    """A checkpoint read back: the plan as saved and every outcome journaled so far."""
-
-    run_id: str
-    started_at: datetime
-    settings: Mapping[str, Any]
-    """The run's configuration as saved (secrets are ``***``)."""
-    dataset_sha256: str
-    models: tuple[str, ...]
-    outcomes: Mapping[tuple[int, int], CallOutcome]
-    """Keyed by (target index, trial position)."""
-
-
-def run_directory(runs_directory: Path, run_id: str) -> Path:
-    """The checkpoint directory of ``run_id``; the id is checked so that it is never a path."""
-    if not _RUN_ID.match(run_id) or ".." in run_id:
-        raise ConfigError(f"--resume: {run_id!r} is not a run id")
-    return runs_directory / run_id
 
 
 class Journal:
@@ -75,41 +45,11 @@ class Journal:
         except OSError as exc:
             raise StoreError(f"{path}: cannot open the run journal: {exc.strerror}") from exc
 
-    @classmethod
-    def create(
-        cls,
-        runs_directory: Path,
-        *,
-        run_id: str,
-        started_at: datetime,
-        settings: Mapping[str, Any],
-        dataset_sha256: str,
-        models: tuple[str, ...],
-    ) -> Journal:
-        """Write the plan of a new run (atomically) and open its empty journal."""
-        directory = run_directory(runs_directory, run_id)
-        plan = {
-            "checkpoint_version": CHECKPOINT_VERSION,
-            "run_id": run_id,
-            "started_at": started_at.isoformat(),
-            "dataset_sha256": dataset_sha256,
-            "models": list(models),
-            "settings": dict(settings),
-        }
-        try:
-            directory.mkdir(parents=True, exist_ok=False)
-            temporary = directory / f".{PLAN_FILE}.tmp"
-            temporary.write_text(json.dumps(plan, indent=2, ensure_ascii=False), "utf-8")
-            os.replace(temporary, directory / PLAN_FILE)
-        except OSError as exc:
-            raise StoreError(f"{directory}: cannot write the run checkpoint: {exc}") from exc
-        return cls(directory)
-
-    def record(self, target: int, position: int, outcome: CallOutcome) -> None:
-        entry: dict[str, Any] = {"t": target, "i": position}
+    def record(self, key: str, outcome: CallOutcome) -> None:
+        entry: dict[str, Any] = {"k": key}
         if outcome.response is not None:
             entry["response"] = response_to_json(outcome.response)
-            entry["cached"] = outcome.cached
+            entry["cached"] = outcome.response.cached
         else:
             entry["error"] = outcome.error or "unknown error"
         line = jsonbytes.compact(entry) + b"\n"
@@ -125,43 +65,10 @@ class Journal:
             fd, self._fd = self._fd, None
             os.close(fd)
 
-    def remove(self) -> None:
-        """Delete the checkpoint once its report is safely written."""
-        self.close()
-        for name in (JOURNAL_FILE, PLAN_FILE):
-            (self.directory / name).unlink(missing_ok=True)
-        with contextlib.suppress(OSError):  # something else was put there: leave it
-            self.directory.rmdir()
 
-
-def load_run(runs_directory: Path, run_id: str) -> SavedRun:
-    """Read a checkpoint back; a torn last journal line (a kill mid-write) is ignored."""
-    directory = run_directory(runs_directory, run_id)
-    plan_path = directory / PLAN_FILE
-    if not plan_path.is_file():
-        raise ConfigError(f"--resume: no checkpoint for run {run_id} in {runs_directory}")
-    try:
-        plan = json.loads(plan_path.read_text("utf-8"))
-        if plan.get("checkpoint_version") != CHECKPOINT_VERSION:
-            raise StoreError(
-                f"{plan_path}: checkpoint version {plan.get('checkpoint_version')!r} "
-                f"is not supported (this modelup reads version {CHECKPOINT_VERSION})"
-            )
-        saved = SavedRun(
-            run_id=str(plan["run_id"]),
-            started_at=datetime.fromisoformat(plan["started_at"]),
-            settings=dict(plan["settings"]),
-            dataset_sha256=str(plan["dataset_sha256"]),
-            models=tuple(str(model) for model in plan["models"]),
-            outcomes=_read_journal(directory / JOURNAL_FILE),
-        )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise StoreError(f"{plan_path}: cannot read the run checkpoint: {exc}") from exc
-    return saved
-
-
-def _read_journal(path: Path) -> dict[tuple[int, int], CallOutcome]:
-    outcomes: dict[tuple[int, int], CallOutcome] = {}
+def read_journal(path: Path) -> dict[str, CallOutcome]:
+    """Every outcome journaled in ``path`` by request key; a torn last line is ignored."""
+    outcomes: dict[str, CallOutcome] = {}
     if not path.exists():
         return outcomes
     with path.open("rb") as journal:
@@ -170,11 +77,10 @@ def _read_journal(path: Path) -> dict[tuple[int, int], CallOutcome]:
                 break  # torn last line: that call is simply made again
             try:
                 entry = json.loads(raw)
-                key = (int(entry["t"]), int(entry["i"]))
+                key = str(entry["k"])
                 if "response" in entry:
-                    outcome = CallOutcome(
-                        response_from_json(entry["response"]), cached=bool(entry.get("cached"))
-                    )
+                    cached = bool(entry.get("cached"))
+                    outcome = CallOutcome(response_from_json(entry["response"], cached=cached))
                 else:
                     outcome = CallOutcome(None, error=str(entry["error"]))
             except (ValueError, KeyError, TypeError) as exc:
@@ -183,28 +89,42 @@ def _read_journal(path: Path) -> dict[tuple[int, int], CallOutcome]:
     return outcomes
 
 
-def restore_settings(saved: SavedRun, current: Settings) -> Settings:
-    """The saved run's settings, with what is never saved taken from ``current`` (the
-    configuration given now): every ``***`` secret, and the cache settings, which say how to
-    run, not what (so ``--no-cache`` works on a resumed run too)."""
-    restored = json.loads(json.dumps(saved.settings))
-    sections: list[tuple[str, Any, SecretStr | None]] = [
-        ("llm", restored.get("llm"), current.llm.api_key)
-    ]
-    for model, section in (restored.get("models") or {}).items():
-        now = current.models.get(model)
-        sections.append((f"models.{model}", section, now.api_key if now else None))
-    for where, section, secret in sections:
-        if not isinstance(section, dict) or section.get("api_key") != SECRET:
-            continue
-        if secret is None:
-            raise ConfigError(
-                f"--resume: run {saved.run_id} used an inline {where}.api_key, which is never "
-                "saved; resume with the same configuration file (--config)"
-            )
-        section["api_key"] = secret.get_secret_value()
-    restored["cache"] = current.cache.model_dump()
-    try:
-        return Settings.model_validate(restored)
-    except ValidationError as exc:
-        raise StoreError(f"run {saved.run_id}: the saved configuration is invalid: {exc}") from None
+class JournaledClient:
+    """A ``ModelClient`` that answers from ``resumed`` outcomes (a stopped run's journal) when
+    it has one for the request, and journals every outcome of ``inner`` as it arrives: an
+    answer, or a failed call (raised again as ``CallFailed``). A failure that stops the run
+    (``ClientError``) is not journaled: the call is made again on resume."""
+
+    def __init__(
+        self,
+        inner: ModelClient,
+        journal: Journal,
+        *,
+        endpoint: str,
+        resumed: Mapping[str, CallOutcome] | None = None,
+    ) -> None:
+        self.inner = inner
+        self._journal = journal
+        self._endpoint = endpoint
+        self._resumed = resumed or {}
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        key = cache_key(self._endpoint, request)
+        saved = self._resumed.get(key)
+        if saved is not None:
+            if saved.response is None:
+                raise CallFailed(saved.error or "unknown error")
+            return saved.response
+        try:
+            response = await self.inner.complete(request)
+        except CallFailed as exc:
+            self._journal.record(key, CallOutcome(None, error=str(exc)))
+            raise
+        self._journal.record(key, CallOutcome(response))
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+__all__ = ["CallOutcome", "Journal", "JournaledClient", "read_journal"]

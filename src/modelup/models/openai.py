@@ -20,7 +20,7 @@ import random
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -153,7 +153,8 @@ class OpenAICompatibleClient:
                 with attempt:
                     if attempt.retry_state.attempt_number == 1:
                         raise first  # tenacity's attempt 1 is the one made above
-                    return await self._call(request.model, body)
+                    response = await self._call(request.model, body)
+                    return replace(response, attempts=attempt.retry_state.attempt_number)
         except _Transient as exc:
             attempts = self._retry.attempts
             if exc.unreachable and not self._answered:
@@ -257,7 +258,8 @@ def _request_body(request: ChatRequest) -> dict[str, Any]:
 def _parse_response(response: _Answer, latency_ms: float) -> ChatResponse:
     try:
         payload = json.loads(response.body)
-        message = payload["choices"][0]["message"]
+        choice = payload["choices"][0]
+        message = choice["message"]
         content = message.get("content") or ""
         if not isinstance(content, str):
             raise TypeError("content is not a string")
@@ -266,15 +268,19 @@ def _parse_response(response: _Answer, latency_ms: float) -> ChatResponse:
             f"malformed response body ({type(exc).__name__}): {response.text[:_MAX_ERROR_TEXT]!r}"
         ) from exc
     usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
-    resolved = payload.get("model")
-    fingerprint = payload.get("system_fingerprint")
     return ChatResponse(
         content=content,
         latency_ms=latency_ms,
-        resolved_model=resolved if isinstance(resolved, str) else None,
+        resolved_model=_str(payload.get("model")),
         usage=Usage(_int(usage.get("prompt_tokens")), _int(usage.get("completion_tokens"))),
-        system_fingerprint=fingerprint if isinstance(fingerprint, str) else None,
+        system_fingerprint=_str(payload.get("system_fingerprint")),
+        response_id=_str(payload.get("id")),
+        finish_reason=_str(choice.get("finish_reason")),
     )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _int(value: Any) -> int:

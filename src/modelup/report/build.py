@@ -1,4 +1,7 @@
-"""Turn a run's case results into the report record, figures and decision included."""
+"""Turn a run into its report record: the cases, each model's evidence, and the ``Decision``.
+
+Nothing is decided here: the figures and the verdicts come from ``modelup.decide``.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +10,14 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Literal
 
-from modelup.decide.figures import format_figure, summarize, summarize_groups
-from modelup.decide.gate import Decision, GateRule, RuleOutcome, decide
-from modelup.decide.paired import (
-    CandidateComparison,
-    FigureChange,
-    PairedCases,
-    StatisticsSettings,
-    compare_candidates,
-    rule_evidence,
-)
-from modelup.decide.trials import summarize_trials
+from modelup.decide.decision import CandidateDecision, Decision, Ranked
+from modelup.decide.evidence import ModelEvidence
+from modelup.decide.gate import RuleOutcome
+from modelup.decide.paired import CandidateComparison, FigureChange
+from modelup.decide.trials import TrialsSummary
 from modelup.evaluate.dataset import Dataset
-from modelup.evaluate.replay import ModelTarget
 from modelup.evaluate.scoring import CaseResult
+from modelup.evaluate.targets import ModelTarget
 from modelup.models.pricing import Price, case_cost
 from modelup.report.schema import (
     CaseRecord,
@@ -44,10 +41,6 @@ from modelup.report.schema import (
     WorkflowRecord,
 )
 from modelup.workflow.base import Workflow
-
-SHADOW_REASON = (
-    "Shadow mode keeps the baseline model authoritative while the candidate is scored offline."
-)
 
 
 def case_record(result: CaseResult, price: Price | None = None) -> CaseRecord:
@@ -78,49 +71,42 @@ def case_record(result: CaseResult, price: Price | None = None) -> CaseRecord:
 
 
 def model_record(
-    workflow: Workflow,
+    evidence: ModelEvidence,
     target: ModelTarget,
-    results: Sequence[CaseResult],
+    results: Sequence[CaseResult] = (),
     *,
     with_cases: bool = True,
 ) -> ModelRecord:
-    """One model's record; without its cases (``with_cases=False``) when they are spooled
-    (``report.stream``), in which case ``results`` may be slim results."""
-    resolved = list(dict.fromkeys(r.resolved_model for r in results if r.resolved_model))
-    fingerprints = list(
-        dict.fromkeys(r.system_fingerprint for r in results if r.system_fingerprint)
-    )
+    """One model's record; without its cases (``with_cases=False``) when they are spooled and
+    streamed into the file (``report.stream``)."""
     price = target.price
     return ModelRecord(
         role=target.role,
         requested_model=target.model,
         endpoint=target.endpoint,
-        resolved_models=resolved,
-        alias_resolved=any(name != target.model for name in resolved),
-        system_fingerprints=fingerprints,
-        identity_changed=len(resolved) > 1 or len(fingerprints) > 1,
+        resolved_models=list(evidence.resolved_models),
+        alias_resolved=evidence.alias_resolved,
+        system_fingerprints=list(evidence.system_fingerprints),
+        identity_changed=evidence.identity_changed,
         price=PriceRecord(
             input_per_million=price.input_per_million,
             output_per_million=price.output_per_million,
         )
         if price is not None
         else None,
-        summary=summarize(workflow, results, price=price),
-        families=summarize_groups(workflow, results, by="family", price=price),
-        subsets=summarize_groups(workflow, results, by="subset", price=price),
+        summary=evidence.summary,
+        families=dict(evidence.families),
+        subsets=dict(evidence.subsets),
         cases=[case_record(result, price) for result in results] if with_cases else [],
-        trials=trials_record(target, results, with_cases=with_cases),
+        trials=trials_record(evidence.trials, with_cases=with_cases),
     )
 
 
-def trials_record(
-    target: ModelTarget, results: Sequence[CaseResult], *, with_cases: bool = True
-) -> TrialsRecord | None:
-    """Repeated-trial figures; None when the model answered nothing. Without the per-case
-    entries (``with_cases=False``) when they are streamed into the file (``report.stream``)."""
-    if not results:
+def trials_record(trials: TrialsSummary | None, *, with_cases: bool = True) -> TrialsRecord | None:
+    """Repeated-trial figures; without the per-case entries (``with_cases=False``) when they
+    are streamed into the file (``report.stream``)."""
+    if trials is None:
         return None
-    trials = summarize_trials(results, temperature=target.temperature, seed=target.seed)
     return TrialsRecord(
         epochs=trials.epochs,
         temperature=trials.temperature,
@@ -140,20 +126,12 @@ def trials_record(
     )
 
 
-def decision_record(
-    decision: Decision, mode: Literal["compare", "shadow"], baseline: str, candidate: str
-) -> DecisionRecord:
-    reasons = list(decision.reasons)
-    if mode == "shadow":
-        reasons.append(SHADOW_REASON)
-        authoritative = baseline
-    else:
-        authoritative = candidate if decision.verdict == "Promote" else baseline
+def decision_record(decision: CandidateDecision) -> DecisionRecord:
     return DecisionRecord(
-        candidate=candidate,
+        candidate=decision.candidate,
         verdict=decision.verdict.value,
-        reasons=reasons,
-        authoritative_model=authoritative,
+        reasons=list(decision.reasons),
+        authoritative_model=decision.authoritative_model,
         rules=[rule_record(outcome) for outcome in decision.rules],
     )
 
@@ -161,19 +139,13 @@ def decision_record(
 def rule_record(outcome: RuleOutcome) -> RuleRecord:
     ev = outcome.evidence
     return RuleRecord(
+        **outcome.rule.model_dump(exclude={"name"}),
         name=outcome.rule.title,
-        figure=outcome.rule.figure,
-        comparison=outcome.rule.comparison,
-        threshold=outcome.rule.threshold,
-        authority=outcome.rule.authority,
         baseline=outcome.baseline,
         candidate=outcome.candidate,
         limit=outcome.limit,
         passed=outcome.passed,
         reason=outcome.reason,
-        subset=outcome.rule.subset,
-        family=outcome.rule.family,
-        require_significance=outcome.rule.require_significance,
         status=outcome.status,
         statistics=None
         if ev is None
@@ -216,74 +188,18 @@ def comparison_record(comparison: CandidateComparison) -> ComparisonRecord:
     )
 
 
-_VERDICT_RANK = {"Promote": 0, "Hold": 1, "Rollback": 2}
-
-
-def recommend(decisions: Sequence[DecisionRecord], models: Sequence[ModelRecord]) -> DecisionRecord:
-    """The candidate to act on: the best verdict, then the highest quality score, then the
-    first given. With one candidate, that candidate."""
-    quality = {m.requested_model: m.summary.get("quality_score") for m in models}
-
-    def key(item: tuple[int, DecisionRecord]) -> tuple[int, float, int]:
-        index, decision = item
-        score = quality.get(decision.candidate)
-        return (_VERDICT_RANK[decision.verdict], -(score if score is not None else -1.0), index)
-
-    return min(enumerate(decisions), key=key)[1]
-
-
-def rank(
-    decisions: Sequence[DecisionRecord],
-    models: Sequence[ModelRecord],
-    comparisons: Sequence[ComparisonRecord],
-) -> list[RankingRecord]:
-    """The candidates in ``recommend``'s order (best first), with their headline evidence."""
-    quality = {m.requested_model: m.summary.get("quality_score") for m in models}
-    rate = {m.requested_model: m.summary.get("pass_rate") for m in models}
-    by_name = {c.candidate: c for c in comparisons}
-
-    def key(item: tuple[int, DecisionRecord]) -> tuple[int, float, int]:
-        index, decision = item
-        score = quality.get(decision.candidate)
-        return (_VERDICT_RANK[decision.verdict], -(score if score is not None else -1.0), index)
-
-    ranking = []
-    for position, (_, decision) in enumerate(sorted(enumerate(decisions), key=key), start=1):
-        comparison = by_name[decision.candidate]
-        ranking.append(
-            RankingRecord(
-                rank=position,
-                candidate=decision.candidate,
-                verdict=decision.verdict,
-                quality_score=quality.get(decision.candidate),
-                pass_rate=rate.get(decision.candidate),
-                pass_rate_delta=comparison.pass_rate.delta,
-                regressions=comparison.regressions,
-                fixes=comparison.fixes,
-                mcnemar_p_value_holm=comparison.mcnemar_p_value_holm,
-            )
-        )
-    return ranking
-
-
-def recommendation(ranking: Sequence[RankingRecord]) -> RecommendationRecord:
-    """Why the first-ranked candidate is the one to act on, in a sentence."""
-    best = ranking[0]
-    if len(ranking) == 1:
-        reason = f"The only candidate; the gate says {best.verdict}."
-    else:
-        tied = [r for r in ranking if r.verdict == best.verdict]
-        if len(tied) == 1:
-            reason = f"The only candidate with the verdict {best.verdict}."
-        else:
-            runner_up = tied[1]
-            reason = (
-                f"Best verdict ({best.verdict}, shared by {len(tied)}), then the highest "
-                f"quality score: {format_figure('quality_score', best.quality_score)} vs "
-                f"{format_figure('quality_score', runner_up.quality_score)} for "
-                f"{runner_up.candidate}."
-            )
-    return RecommendationRecord(candidate=best.candidate, verdict=best.verdict, reason=reason)
+def ranking_record(entry: Ranked) -> RankingRecord:
+    return RankingRecord(
+        rank=entry.rank,
+        candidate=entry.candidate,
+        verdict=entry.verdict.value,
+        quality_score=entry.quality_score,
+        pass_rate=entry.pass_rate,
+        pass_rate_delta=entry.pass_rate_delta,
+        regressions=entry.regressions,
+        fixes=entry.fixes,
+        mcnemar_p_value_holm=entry.p_value_holm,
+    )
 
 
 def build_report(
@@ -298,36 +214,21 @@ def build_report(
     dataset: Dataset,
     config: dict[str, object],
     targets: Sequence[ModelTarget],
-    results: Sequence[Sequence[CaseResult]],
-    rules: Sequence[GateRule],
-    statistics: StatisticsSettings | None = None,
-    with_cases: bool = True,
+    evidence: Sequence[ModelEvidence],
+    decision: Decision,
+    results: Sequence[Sequence[CaseResult]] | None = None,
 ) -> Report:
-    """The report of a baseline (the first target) against each candidate (the others).
-    ``with_cases=False`` builds its head: every model's ``cases`` empty (they are spooled and
+    """The report of a run: the baseline (the first target) against each candidate. Without
+    ``results`` it is the report's head: every model's ``cases`` empty (they are spooled and
     streamed into the file by ``report.stream``), everything else the same."""
-    settings = statistics or StatisticsSettings()
+    with_cases = results is not None
     models = [
-        model_record(workflow, t, r, with_cases=with_cases)
-        for t, r in zip(targets, results, strict=True)
-    ]
-    baseline = models[0]
-    paired = [PairedCases(workflow, results[0], cand) for cand in results[1:]]
-    evidence = rule_evidence(rules, paired, settings)
-    decisions = [
-        decision_record(
-            decide(rules, baseline, candidate, evidence=found, confidence=settings.confidence),
-            mode,
-            baseline.requested_model,
-            candidate.requested_model,
+        model_record(
+            model, target, results[index] if results is not None else (), with_cases=with_cases
         )
-        for candidate, found in zip(models[1:], evidence, strict=True)
+        for index, (model, target) in enumerate(zip(evidence, targets, strict=True))
     ]
-    comparisons = [
-        comparison_record(c)
-        for c in compare_candidates([m.requested_model for m in models[1:]], paired, settings)
-    ]
-    ranking = rank(decisions, models, comparisons)
+    recommended = decision.recommended
     return Report(
         tool_version=tool_version,
         run_id=run_id,
@@ -342,9 +243,13 @@ def build_report(
         prompt=PromptRecord(id=workflow.prompt.id, sha256=workflow.prompt.sha256),
         config=config,
         models=models,
-        decision=recommend(decisions, models),
-        decisions=decisions,
-        comparisons=comparisons,
-        ranking=ranking,
-        recommended=recommendation(ranking),
+        decision=decision_record(recommended),
+        decisions=[decision_record(candidate) for candidate in decision.candidates],
+        comparisons=[comparison_record(c) for c in decision.comparisons],
+        ranking=[ranking_record(entry) for entry in decision.ranking],
+        recommended=RecommendationRecord(
+            candidate=recommended.candidate,
+            verdict=recommended.verdict.value,
+            reason=decision.recommendation,
+        ),
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from modelup import jsonbytes
 from modelup.errors import ReportError
 from modelup.report.schema import SCHEMA_VERSION, Report
 
@@ -41,16 +42,16 @@ def write_report(report: Report, path: Path) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.tmp")
-        # A lone surrogate from model text is written back as its JSON escape, not a crash.
-        temporary.write_text(report_json(report), encoding="utf-8", errors="backslashreplace")
+        temporary.write_bytes(report_json(report))
         os.replace(temporary, path)
     except OSError as exc:
         raise ReportError(f"{path}: cannot write report: {exc.strerror or exc}") from exc
     return path
 
 
-def report_json(report: Report) -> str:
-    return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+def report_json(report: Report) -> bytes:
+    """The report's bytes: its JSON dump, indented, by modelup's one deterministic encoder."""
+    return jsonbytes.dumps(report.model_dump(mode="json"), indent=True) + b"\n"
 
 
 def unique_path(directory: Path, name: str) -> Path:

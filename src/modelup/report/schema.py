@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from modelup.config.rules import GateRule
+
 SCHEMA_VERSION = 1
 
 Figures = dict[str, int | float | None]
@@ -129,20 +131,14 @@ class RuleStatisticsRecord(_Record):
     """When inconclusive: about how many cases would settle it (None: not estimable)."""
 
 
-class RuleRecord(_Record):
-    name: str
-    figure: str
-    comparison: str
-    threshold: float
-    authority: Literal["block", "conditional", "signal"]
+class RuleRecord(GateRule):
+    """A gate rule (its declared keys, ``name`` always filled in) and how it fared."""
+
     baseline: float | None
     candidate: float | None
     limit: float | None
     passed: bool
     reason: str
-    subset: str | None = None
-    family: str | None = None
-    require_significance: bool = False
     status: Literal["passed", "failed", "inconclusive", "missing"] = "passed"
     statistics: RuleStatisticsRecord | None = None
 

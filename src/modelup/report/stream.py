@@ -7,10 +7,9 @@ notes) is encoded once, as the exact bytes it takes in the report, and appended 
 spool file. ``write_streamed_report`` then writes the report's head (everything but the cases)
 with each model's ``cases`` array copied from the spool in case order.
 
-The bytes are those of ``report.io.report_json`` (``json.dumps(indent=2, ensure_ascii=False)``
-of the pydantic dump, encoded as UTF-8 with lone surrogates backslash-escaped): ``encode_json``
-is an equivalent, faster encoder, ``case_json`` builds the same dict ``CaseRecord`` dumps to, and
-``case_bytes`` encodes a case record with orjson wherever orjson's bytes are those bytes.
+The bytes are those of ``report.io.report_json`` (the pydantic dump, by modelup's one encoder,
+``modelup.jsonbytes``): ``case_json`` builds the same dict ``CaseRecord`` dumps to, and
+``case_bytes`` encodes it indented as it stands in the report.
 """
 
 from __future__ import annotations
@@ -20,17 +19,14 @@ import os
 import sys
 import tempfile
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from json.encoder import encode_basestring
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import orjson
-
+from modelup import jsonbytes
 from modelup.decide.trials import case_trials
 from modelup.errors import ReportError
 from modelup.evaluate.scoring import CaseResult
-from modelup.jsonbytes import same_as_json
 from modelup.models.chat import Usage
 from modelup.models.pricing import Price, case_cost
 from modelup.report.schema import CaseRecord, Report, TrialCaseRecord
@@ -47,128 +43,26 @@ _HOLE = "\x00modelup-{}-{}\x00"
 # ------------------------------------------------------------------------------ encoding
 
 
-def _float(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value == float("inf"):
-        return "Infinity"
-    if value == -float("inf"):
-        return "-Infinity"
-    return float.__repr__(value)
-
-
-def _key(key: object) -> str:
-    if isinstance(key, str):
-        return encode_basestring(key)
-    if key is True:
-        return '"true"'
-    if key is False:
-        return '"false"'
-    if key is None:
-        return '"null"'
-    if isinstance(key, float):
-        return f'"{_float(key)}"'
-    if isinstance(key, int):
-        return f'"{int.__repr__(key)}"'
-    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
-
-
-def _encode(value: object, level: int, parts: list[str]) -> None:
-    if isinstance(value, str):
-        parts.append(encode_basestring(value))
-    elif value is None:
-        parts.append("null")
-    elif value is True:
-        parts.append("true")
-    elif value is False:
-        parts.append("false")
-    elif isinstance(value, int):
-        parts.append(int.__repr__(value))
-    elif isinstance(value, float):
-        parts.append(_float(value))
-    elif isinstance(value, dict):
-        if not value:
-            parts.append("{}")
-            return
-        inner = "\n" + _INDENT * (level + 1)
-        separator = "{" + inner
-        for key, item in value.items():
-            parts.append(separator)
-            parts.append(_key(key))
-            parts.append(": ")
-            _encode(item, level + 1, parts)
-            separator = "," + inner
-        parts.append("\n" + _INDENT * level + "}")
-    elif isinstance(value, list | tuple):
-        if not value:
-            parts.append("[]")
-            return
-        inner = "\n" + _INDENT * (level + 1)
-        separator = "[" + inner
-        for item in value:
-            parts.append(separator)
-            _encode(item, level + 1, parts)
-            separator = "," + inner
-        parts.append("\n" + _INDENT * level + "]")
-    else:
-        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def encode_json(value: object, level: int = 0) -> str:
-    """``json.dumps(value, indent=2, ensure_ascii=False)`` as it reads nested ``level`` deep
-    (the same text; about three times faster than the standard library's Python encoder,
-    which is what ``indent`` falls back to)."""
-    parts: list[str] = []
-    _encode(value, level, parts)
-    return "".join(parts)
-
-
-def _to_bytes(text: str) -> bytes:
-    # A lone surrogate from model text is written as its JSON escape, as ``write_report`` does.
-    return text.encode("utf-8", errors="backslashreplace")
-
-
-_CASE_INDENT = b"\n" + _INDENT.encode() * _CASE_LEVEL
-
-
-def _exact_float(value: float) -> orjson.Fragment:
-    """``value`` as ``json.dumps`` writes it (orjson writes NaN and infinities as null)."""
-    return orjson.Fragment(_float(value))
+def _nested(data: bytes, level: int) -> bytes:
+    """Indented JSON made to stand ``level`` deep (a JSON string never holds a raw newline)."""
+    return data.replace(b"\n", b"\n" + _INDENT.encode() * level)
 
 
 def case_bytes(result: CaseResult, price: Price | None = None) -> bytes:
-    """``case_json(result, price)`` encoded as it stands in the report (``_CASE_LEVEL`` deep):
-    by orjson, about fifteen times faster than ``encode_json``, when its bytes are the same.
-
-    The record's own floats (latency, cost, check scores) go to orjson already written; it
-    refuses lone surrogates and integers beyond 64 bits, and may write a float of the parsed
-    output differently: those records take ``encode_json``."""
-    try:
-        record = case_json(result, price, number=_exact_float)
-        data = orjson.dumps(record, option=orjson.OPT_INDENT_2)
-    except (orjson.JSONEncodeError, TypeError):
-        pass
-    else:
-        if same_as_json(data):
-            return data.replace(b"\n", _CASE_INDENT)
-    return _to_bytes(encode_json(case_json(result, price), _CASE_LEVEL))
+    """``result``'s case record encoded as it stands in the report, ``_CASE_LEVEL`` deep."""
+    return _nested(jsonbytes.dumps(case_json(result, price), indent=True), _CASE_LEVEL)
 
 
-def _checks_json(
-    checks: tuple[CheckOutcome, ...], number: Callable[[float], Any]
-) -> list[dict[str, Any]]:
+def _checks_json(checks: tuple[CheckOutcome, ...]) -> list[dict[str, Any]]:
     return [
-        {"name": c.name, "passed": c.passed, "score": number(float(c.score)), "note": c.note}
+        {"name": c.name, "passed": c.passed, "score": float(c.score), "note": c.note}
         for c in checks
     ]
 
 
-def case_json(
-    result: CaseResult, price: Price | None = None, *, number: Callable[[float], Any] = float
-) -> dict[str, Any]:
+def case_json(result: CaseResult, price: Price | None = None) -> dict[str, Any]:
     """What ``build.case_record(result, price).model_dump(mode="json")`` is, built directly
-    (a pydantic model per case is most of the cost of a large report). The record's own floats
-    go through ``number``."""
+    (a pydantic model per case is most of the cost of a large report)."""
     usage = result.usage
     latency = result.latency_ms
     cost = case_cost(price, usage)
@@ -181,16 +75,16 @@ def case_json(
         "strict_valid": result.strict_valid,
         "valid": result.valid,
         "repairs": list(result.repairs),
-        "checks": _checks_json(result.checks, number),
+        "checks": _checks_json(result.checks),
         "notes": list(result.notes),
         "raw_output": result.raw_output,
         "output": _plain(result.output) if result.output is not None else None,
-        "latency_ms": None if latency is None else number(float(latency)),
+        "latency_ms": None if latency is None else float(latency),
         "usage": {
             "prompt_tokens": int(usage.prompt_tokens),
             "completion_tokens": int(usage.completion_tokens),
         },
-        "cost_usd": None if cost is None else number(cost),
+        "cost_usd": cost,
         "resolved_model": result.resolved_model,
         "system_fingerprint": result.system_fingerprint,
         "error": result.error,
@@ -402,16 +296,16 @@ def streamed_chunks(
         if model["trials"] is not None:
             model["trials"]["cases"] = _HOLE.format("trials", index)
             trials = (
-                _to_bytes(encode_json(entry, _CASES_LEVEL + 2))
+                _nested(jsonbytes.dumps(entry, indent=True), _CASES_LEVEL + 2)
                 for entry in trial_cases_json(results[index])
             )
             holes.append((model["trials"]["cases"], trials, _CASES_LEVEL + 1))
-    text = encode_json(data) + "\n"
+    text = jsonbytes.dumps(data, indent=True) + b"\n"
     for hole, items, level in holes:
-        before, text = text.split(encode_basestring(hole), 1)
-        yield _to_bytes(before)
+        before, text = text.split(jsonbytes.dumps(hole), 1)
+        yield before
         yield from _array(items, level)
-    yield _to_bytes(text)
+    yield text
 
 
 def write_streamed_report(

@@ -9,18 +9,33 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel
 
+from modelup.config.rules import GateRule
 from modelup.workflow.prompt import PromptTemplate
 
-if TYPE_CHECKING:
-    # Only for the annotation: the gate imports the figures, which import the scoring, which
-    # imports the dataset, which imports this module.
-    from modelup.decide.gate import GateRule
-
 Aggregate = Literal["rate", "mean"]
+
+STANDARD_FIGURES = (
+    "case_count",
+    "pass_rate",
+    "structured_output_rate",
+    "strict_structured_output_rate",
+    "repair_rate",
+)
+"""The contract figures every workflow's summary starts with."""
+TRAILING_FIGURES = (
+    "avg_latency_ms",
+    "p95_latency_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "quality_score",
+    "error_count",
+)
+"""The run figures every workflow's summary ends with, after its own check figures."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,3 +99,8 @@ class Workflow:
     @property
     def check_figures(self) -> tuple[str, ...]:
         return tuple(check.figure for check in self.checks)
+
+    @property
+    def figures(self) -> tuple[str, ...]:
+        """Every figure a summary of this workflow carries, in report order."""
+        return STANDARD_FIGURES + self.check_figures + TRAILING_FIGURES

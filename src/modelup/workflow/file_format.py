@@ -20,7 +20,7 @@ from pydantic import (
     model_validator,
 )
 
-from modelup.decide.gate import Authority, Comparison
+from modelup.config.rules import GateRule
 from modelup.workflow.case_fields import CaseFieldDecl
 from modelup.workflow.policy import OPERATORS
 
@@ -82,21 +82,8 @@ class PolicyDecl(Declaration):
     rules: list[PolicyRuleDecl] = Field(min_length=1)
 
 
-class GateRuleDecl(Declaration):
-    """The same keys as a ``[[gate.rules]]`` entry of the configuration."""
-
-    name: StrictStr = ""
-    figure: StrictStr
-    comparison: Comparison
-    threshold: StrictInt | StrictFloat
-    authority: Authority
-    subset: StrictStr | None = None
-    family: StrictStr | None = None
-    require_significance: StrictBool = False
-
-
 class GateDecl(Declaration):
-    rules: list[GateRuleDecl] = Field(min_length=1)
+    rules: list[GateRule] = Field(min_length=1)
 
 
 class SimulatorDecl(Declaration):

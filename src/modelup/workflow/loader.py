@@ -19,10 +19,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from modelup.decide.figures import STANDARD_FIGURES, TRAILING_FIGURES
-from modelup.decide.gate import GateRule
+from modelup.config.rules import GateRule
 from modelup.errors import WorkflowError
-from modelup.workflow.base import CheckSpec, SimulatedAnswer, Simulator, Workflow
+from modelup.workflow.base import (
+    STANDARD_FIGURES,
+    TRAILING_FIGURES,
+    CheckSpec,
+    SimulatedAnswer,
+    Simulator,
+    Workflow,
+)
 from modelup.workflow.case_fields import CaseFieldDecl, case_model
 from modelup.workflow.checks import check_params_model
 from modelup.workflow.checks_semantic import python_check
@@ -314,28 +320,12 @@ def _known(figures: set[str]) -> str:
 def _gate(declared: GateDecl | None, figures: set[str]) -> tuple[GateRule, ...]:
     if declared is None:
         return ()
-    rules = []
     for index, rule in enumerate(declared.rules):
         if rule.figure not in figures:
             raise WorkflowError(
                 f"gate.rules[{index}].figure: no such figure {rule.figure!r} ({_known(figures)})"
             )
-        try:
-            rules.append(
-                GateRule(
-                    figure=rule.figure,
-                    comparison=rule.comparison,
-                    threshold=float(rule.threshold),
-                    authority=rule.authority,
-                    name=rule.name,
-                    subset=rule.subset,
-                    family=rule.family,
-                    require_significance=rule.require_significance,
-                )
-            )
-        except ValueError as exc:
-            raise WorkflowError(f"gate.rules[{index}]: {exc}") from None
-    return tuple(rules)
+    return tuple(declared.rules)
 
 
 def _simulator(

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
-from modelup.decide.figures import format_figure, percentile
+from modelup.decide.figures import format_figure
+from modelup.decide.summary import percentile
 from modelup.report.view import is_rate, safe_text
 
 PALETTE = ("#4c6ef5", "#e8590c", "#2b8a3e", "#ae3ec9", "#1098ad", "#c92a2a", "#5c940d", "#862e9c")

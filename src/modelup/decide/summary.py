@@ -1,0 +1,70 @@
+"""Aggregate scored cases into a model's figures, overall and per task family and gate subset."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from modelup.decide.figures import quality_score
+from modelup.evaluate.scoring import CaseResult
+from modelup.models.pricing import Price
+from modelup.workflow.base import Workflow
+
+
+def percentile(values: Sequence[float], fraction: float) -> float | None:
+    """Nearest-rank percentile (the value at rank ceil(fraction * n)), as the seed computes it."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summarize(
+    workflow: Workflow, results: Sequence[CaseResult], *, price: Price | None = None
+) -> dict[str, float | None]:
+    """The figures of ``results``; rates are over every case, errored ones included.
+    ``cost_usd`` is the estimated cost at ``price``, and missing without one."""
+    total = len(results)
+    if total == 0:
+        return {name: None for name in workflow.figures} | {"case_count": 0, "error_count": 0}
+
+    def rate(count: int) -> float:
+        return count / total
+
+    summary: dict[str, float | None] = {
+        "case_count": total,
+        "pass_rate": rate(sum(r.passed for r in results)),
+        "structured_output_rate": rate(sum(r.valid for r in results)),
+        "strict_structured_output_rate": rate(sum(r.strict_valid for r in results)),
+        "repair_rate": rate(sum(bool(r.repairs) for r in results)),
+    }
+    for index, spec in enumerate(workflow.checks):
+        outcomes = [r.checks[index] for r in results]
+        if spec.aggregate == "mean":
+            summary[spec.figure] = sum(o.score for o in outcomes) / total
+        else:
+            summary[spec.figure] = rate(sum(o.passed for o in outcomes))
+    latencies = [r.latency_ms for r in results if r.error is None and r.latency_ms is not None]
+    summary["avg_latency_ms"] = sum(latencies) / len(latencies) if latencies else None
+    summary["p95_latency_ms"] = percentile(latencies, 0.95)
+    summary["prompt_tokens"] = sum(r.usage.prompt_tokens for r in results)
+    summary["completion_tokens"] = sum(r.usage.completion_tokens for r in results)
+    summary["cost_usd"] = (
+        sum(price.cost_usd(r.usage) for r in results) if price is not None else None
+    )
+    summary["quality_score"] = quality_score(workflow, summary)
+    summary["error_count"] = sum(r.error is not None for r in results)
+    return summary
+
+
+def summarize_groups(
+    workflow: Workflow, results: Sequence[CaseResult], *, by: str, price: Price | None = None
+) -> dict[str, dict[str, float | None]]:
+    """Summaries per task family (``by="family"``) or per gate subset (``by="subset"``)."""
+    groups: dict[str, list[CaseResult]] = {}
+    for result in results:
+        keys = (result.family,) if by == "family" else result.subsets
+        for key in keys:
+            groups.setdefault(key, []).append(result)
+    return {key: summarize(workflow, groups[key], price=price) for key in sorted(groups)}

@@ -1,0 +1,138 @@
+"""Replay a planned run with its clients, decide, and build the report's head.
+
+Each case record goes to a temporary spool as it arrives and only slim results are kept for the
+figures and statistics, so memory does not grow with the number of cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from modelup.decide.decision import Decision, decide_run
+from modelup.decide.evidence import ModelEvidence, measure
+from modelup.evaluate.clients import make_clients
+from modelup.evaluate.replay import ProgressCallback, replay_to
+from modelup.evaluate.scoring import CaseResult, Scorer
+from modelup.models.base import ModelClient
+from modelup.report.build import build_report
+from modelup.report.schema import Report
+from modelup.report.stream import CaseSpool, Slimmer, SpooledReport, case_bytes
+from modelup.session.checkpoint import new_run_id
+from modelup.session.plan import RunPlan, tool_version
+
+
+@dataclass(frozen=True, slots=True)
+class Executed:
+    """A finished run: the report (its head, cases spooled), the evidence and the decision."""
+
+    report: SpooledReport
+    evidence: tuple[ModelEvidence, ...]
+    decision: Decision
+
+
+async def execute_spooled(
+    plan: RunPlan,
+    clients: Sequence[ModelClient],
+    *,
+    on_result: ProgressCallback | None = None,
+    run_id: str | None = None,
+    started_at: datetime | None = None,
+    spool_directory: Path | None = None,
+) -> Executed:
+    """Replay ``plan`` with ``clients`` (one per target; closed afterwards), decide, and build
+    the report's head. Write the report with ``Executed.report.write`` and close it to delete
+    the spool (in ``spool_directory``, default the system's temporary directory)."""
+    started = started_at or datetime.now(UTC)
+    scorer = Scorer(plan.workflow)
+    epochs = max(1, plan.settings.experiment.epochs)
+    trials = len(plan.dataset.cases) * epochs
+    prices = [target.price for target in plan.targets]
+    spool = CaseSpool(len(plan.targets), trials, spool_directory)
+    slim: list[list[CaseResult | None]] = [[None] * trials for _ in plan.targets]
+    slim_result = Slimmer()
+
+    def keep(index: int, position: int, result: CaseResult) -> None:
+        spool.add(index, position, case_bytes(result, prices[index]))
+        slim[index][position] = slim_result(result)
+
+    try:
+        try:
+            await replay_to(
+                plan.dataset,
+                scorer,
+                list(zip(plan.targets, clients, strict=True)),
+                keep,
+                concurrency=plan.settings.experiment.concurrency,
+                epochs=epochs,
+                on_result=on_result,
+            )
+        finally:
+            for client in {id(client): client for client in clients}.values():
+                await client.aclose()
+        finished = datetime.now(UTC)
+        results = [_every(per_target) for per_target in slim]
+        evidence = tuple(
+            measure(plan.workflow, target, per_target)
+            for target, per_target in zip(plan.targets, results, strict=True)
+        )
+        decision = decide_run(
+            plan.workflow,
+            evidence,
+            results,
+            plan.rules,
+            statistics=plan.statistics,
+            mode=plan.settings.experiment.mode,
+        )
+        head = build_report(
+            run_id=run_id or new_run_id(started),
+            tool_version=tool_version(),
+            started_at=started,
+            finished_at=finished,
+            mode=plan.settings.experiment.mode,
+            client=plan.client_kind,
+            workflow=plan.workflow,
+            dataset=plan.dataset,
+            config=plan.settings.redacted(),
+            targets=plan.targets,
+            evidence=evidence,
+            decision=decision,
+        )
+    except BaseException:
+        spool.close()
+        raise
+    return Executed(SpooledReport(head, spool, results), evidence, decision)
+
+
+async def execute(
+    plan: RunPlan,
+    clients: Sequence[ModelClient] | None = None,
+    *,
+    on_result: ProgressCallback | None = None,
+    run_id: str | None = None,
+    started_at: datetime | None = None,
+) -> Report:
+    """The whole report in memory, every case included, for small runs and tests: ``plan``
+    replayed with ``clients`` (default: the plan's own bare clients, no cache, no journal, no
+    history). ``modelup.run`` is what ``modelup run`` does."""
+    if clients is None:
+        clients = make_clients(plan.settings, plan.workflow, plan.dataset, plan.targets)
+    executed = await execute_spooled(
+        plan, clients, on_result=on_result, run_id=run_id, started_at=started_at
+    )
+    with executed.report as spooled:
+        return spooled.full()
+
+
+def execute_sync(plan: RunPlan, *, on_result: ProgressCallback | None = None) -> Report:
+    """``execute`` with the plan's own clients, from synchronous code."""
+    return asyncio.run(execute(plan, on_result=on_result))
+
+
+def _every(results: list[CaseResult | None]) -> list[CaseResult]:
+    if any(result is None for result in results):
+        raise AssertionError("a case finished without a result")
+    return [result for result in results if result is not None]

@@ -1,0 +1,94 @@
+"""``modelup diff``: figure deltas, per-case changes, verdicts; refuses different datasets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from modelup._cli.common import EXIT_USAGE
+from modelup._cli.main import app
+from modelup.decide.rules import seed_policy
+from modelup.errors import ReportError
+from modelup.report.diff import diff_reports
+from modelup.report.io import write_report
+from modelup.report.schema import Report
+from support.gatekit import outcomes, report_of
+
+BASE = outcomes("PPPPF")
+
+
+def _old() -> Report:
+    return report_of(BASE, {"cand": outcomes("PPPPP")}, seed_policy(), run_id="old")
+
+
+def _new(sha256: str = "a" * 64, name: str = "cand") -> Report:
+    return report_of(BASE, {name: outcomes("PFPPF")}, seed_policy(), run_id="new", sha256=sha256)
+
+
+def test_per_case_changes_figure_deltas_and_verdicts() -> None:
+    result = diff_reports(_old(), _new())
+    assert result.same_dataset
+    baseline, candidate = result.models
+    assert (baseline.role, baseline.changes) == ("baseline", ())
+    assert [(c.case_id, c.kind) for c in candidate.changes] == [
+        ("C001", "regression"),
+        ("C004", "regression"),
+    ]
+    assert candidate.changes[0].new_notes == ("C001 failed",)
+    pass_rate = next(f for f in candidate.figures if f.figure == "pass_rate")
+    assert (pass_rate.old, pass_rate.new) == (1.0, 0.6)
+    assert pass_rate.delta == pytest.approx(-0.4)
+    assert [(v.old_verdict, v.new_verdict) for v in result.verdicts] == [("Promote", "Rollback")]
+
+
+def test_different_datasets_are_refused_unless_allowed() -> None:
+    with pytest.raises(ReportError, match=r"different datasets.*--allow-different-datasets"):
+        diff_reports(_old(), _new(sha256="b" * 64))
+    allowed = diff_reports(_old(), _new(sha256="b" * 64), allow_different_datasets=True)
+    assert not allowed.same_dataset
+
+
+def test_a_renamed_candidate_is_paired_by_position() -> None:
+    result = diff_reports(_old(), _new(name="cand-v2"))
+    assert [(m.old_model, m.new_model) for m in result.models][1] == ("cand", "cand-v2")
+    assert result.verdicts[0].new_candidate == "cand-v2"
+    assert result.unmatched_old == result.unmatched_new == ()
+
+
+def _write(tmp_path: Path, name: str, report: Report) -> Path:
+    return write_report(report, tmp_path / name)
+
+
+def test_cli_diff_tables_and_json(tmp_path: Path) -> None:
+    old, new = _write(tmp_path, "old.json", _old()), _write(tmp_path, "new.json", _new())
+    runner = CliRunner()
+    shown = runner.invoke(app, ["diff", str(old), str(new)])
+    assert shown.exit_code == 0, shown.output
+    assert "Verdict cand: Promote → Rollback (changed)" in shown.output
+    assert "2 case(s) changed: 2 regressed, 0 fixed" in shown.output
+    as_json = runner.invoke(app, ["diff", str(old), str(new), "--json"])
+    data = json.loads(as_json.output)
+    assert data["models"][1]["regressions"] == 2
+    assert data["same_dataset"] is True
+
+
+def test_cli_diff_refuses_different_datasets_with_exit_2(tmp_path: Path) -> None:
+    old = _write(tmp_path, "old.json", _old())
+    new = _write(tmp_path, "new.json", _new(sha256="b" * 64))
+    refused = CliRunner().invoke(app, ["diff", str(old), str(new)])
+    assert refused.exit_code == EXIT_USAGE
+    assert "different datasets" in refused.output
+    allowed = CliRunner().invoke(app, ["diff", str(old), str(new), "--allow-different-datasets"])
+    assert allowed.exit_code == 0
+    assert "Different datasets" in allowed.output
+
+
+def test_cli_diff_names_an_unreadable_report(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{", encoding="utf-8")
+    refused = CliRunner().invoke(app, ["diff", str(bad), str(bad)])
+    assert refused.exit_code == EXIT_USAGE
+    assert "bad.json" in refused.output
