@@ -7,7 +7,8 @@
   section in docs/cli.md naming each of its options and arguments, so ``modelup --help`` and the
   docs cannot drift apart. The commands are read from the app: a new command fails this test until
   it is documented.
-- The configuration examples (```toml blocks of the configuration pages) are valid configurations.
+- The README keeps the two set-up commands, and the configuration examples (```toml blocks of
+  the pages in ``CONFIG_PAGES``) are valid configurations.
 - The workflow in docs/github-actions.md parses, grants the permissions its actions need, and its
   ``run:`` steps, executed in a temporary copy of the repository as far as a machine without
   GitHub can, produce the files its ``uses:`` steps read and the exit code the page says. Two
@@ -132,6 +133,18 @@ def test_pages_not_yet_written_are_linked() -> None:
 def test_anchor_rules() -> None:
     page = "# A\n## Comparing two runs: `modelup diff`\n## A\n```\n# not a heading\n```\n"
     assert anchors(page) == {"a", "comparing-two-runs-modelup-diff", "a-1"}
+
+
+SET_UP_COMMANDS = (
+    "python3 -m venv .venv && .venv/bin/pip install -e . && .venv/bin/modelup run",
+    "./scripts/test.sh",
+)
+
+
+def test_readme_keeps_the_set_up_commands() -> None:
+    lines = README.read_text(encoding="utf-8").splitlines()
+    for command in SET_UP_COMMANDS:
+        assert command in lines, f"README.md must keep, as a line of its own: {command}"
 
 
 # -- The CLI ------------------------------------------------------------------------------------
