@@ -272,8 +272,9 @@ def floor(work: Path, base_url: str, dataset: Path, concurrency: int) -> dict[st
 def fill_cache(work: Path, base_url: str, dataset: Path) -> None:
     """Answers for every (case, model) of ``dataset``, written straight into the cache."""
     from modelup.evaluate.plan import plan_run
-    from modelup.models.cache import ResponseCache, cache_key
+    from modelup.models.cache import cache_key
     from modelup.models.chat import ChatRequest, ChatResponse, Usage
+    from modelup.store.cache import ResponseCache
 
     plan = plan_run(settings_for(work, base_url, dataset, 64))
     answer = ChatResponse(ANSWER, 50.0, None, Usage(420, 120), "fp_bench")

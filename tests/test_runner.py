@@ -15,9 +15,9 @@ from modelup.errors import ModelNotFoundError
 from modelup.evaluate.replay import ModelTarget, Recording, Role, replay
 from modelup.evaluate.scoring import CaseResult, Scorer
 from modelup.models.base import CallFailed
-from modelup.models.cache import ResponseCache
 from modelup.models.chat import ChatRequest, ChatResponse, Usage
 from modelup.models.journal import CallOutcome, Journal, load_run
+from modelup.store.cache import ResponseCache
 
 
 class FakeClient:

@@ -31,7 +31,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from modelup._naming import to_snake
 from modelup.decide.gate import Authority, Comparison
-from modelup.errors import ConfigError
+from modelup.errors import ConfigError, StoreError
+from modelup.store.url import parse_store_url, redact_url, resolve_store_url
 from modelup.workflow.registry import is_workflow_file
 
 ENV_PREFIX = "MODELUP_"
@@ -141,11 +142,31 @@ class PriceSettings(_Section):
 
 
 class HistorySettings(_Section):
-    """The SQLite store every run is recorded in (``modelup history``)."""
+    """Whether every run is recorded in the project store (``modelup history``)."""
 
     enabled: bool = True
     path: Path = Path(".modelup/history.sqlite")
-    """Relative to the working directory by default, to the file when set in one."""
+    """The older spelling of a SQLite ``[store] url``, used when that is not set. Relative to
+    the working directory by default, to the file when set in one."""
+
+
+class StoreSettings(_Section):
+    """The project store: run history (and, next, releases and traces)."""
+
+    url: str | None = None
+    """A path, ``sqlite:///path`` or ``postgresql://user:password@host:port/database``; unset:
+    ``history.path`` (``.modelup/history.sqlite``). A relative path is relative to the working
+    directory, or to the file when set in one. Its password is never printed or saved."""
+
+    @field_validator("url")
+    @classmethod
+    def _a_store_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_store_url(value)
+            except StoreError as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
 
 class CacheSettings(_Section):
@@ -252,6 +273,12 @@ class Settings(BaseSettings):
     """Price per model id, for the estimated cost of a run."""
     cache: CacheSettings = CacheSettings()
     history: HistorySettings = HistorySettings()
+    store: StoreSettings = StoreSettings()
+
+    @property
+    def store_url(self) -> str:
+        """Where the project store is: ``store.url``, else ``history.path``."""
+        return self.store.url if self.store.url is not None else str(self.history.path)
 
     @classmethod
     def settings_customise_sources(
@@ -288,6 +315,8 @@ class Settings(BaseSettings):
         for section in (data["llm"], *data["models"].values()):
             if section["api_key"] is not None:
                 section["api_key"] = "***"
+        if data["store"]["url"] is not None:
+            data["store"]["url"] = redact_url(data["store"]["url"])
         return data
 
 
@@ -339,6 +368,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
         value = values.get(key) if isinstance(values, dict) else None
         if isinstance(value, str) and not Path(value).is_absolute():
             normalised[section][key] = str((path.parent / value).resolve())
+    store = normalised.get("store")
+    if isinstance(store, dict) and isinstance(store.get("url"), str):
+        store["url"] = resolve_store_url(store["url"], path.parent)
     experiment = normalised.get("experiment")
     # A workflow file (not a registered name) is relative to this file, like dataset_path.
     if isinstance(experiment, dict):

@@ -22,7 +22,7 @@ from modelup.evaluate.dataset import Dataset, load_dataset
 from modelup.evaluate.replay import ModelTarget, ProgressCallback, Recording, Role, replay_to
 from modelup.evaluate.scoring import CaseResult, Scorer
 from modelup.models.base import ModelClient
-from modelup.models.cache import ResponseCache, public_endpoint
+from modelup.models.cache import public_endpoint
 from modelup.models.journal import Journal, SavedRun, load_run, restore_settings
 from modelup.models.openai import OpenAICompatibleClient, RetryPolicy
 from modelup.models.pricing import Price
@@ -30,6 +30,7 @@ from modelup.models.simulated import SimulatedModelClient
 from modelup.report.build import build_report
 from modelup.report.schema import Report
 from modelup.report.stream import CaseSpool, Slimmer, SpooledReport, case_bytes
+from modelup.store.cache import ResponseCache
 from modelup.workflow.base import Workflow
 from modelup.workflow.registry import get_workflow
 

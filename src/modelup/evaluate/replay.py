@@ -20,10 +20,11 @@ from typing import Any, Literal
 from modelup.evaluate.dataset import Dataset, EvalCase
 from modelup.evaluate.scoring import CaseResult, Scorer
 from modelup.models.base import CallFailed, ModelClient
-from modelup.models.cache import ResponseCache, cache_key
+from modelup.models.cache import cache_key
 from modelup.models.chat import ChatRequest, Message
 from modelup.models.journal import CallOutcome, Journal
 from modelup.models.pricing import Price
+from modelup.store.cache import ResponseCache
 
 Role = Literal["baseline", "candidate"]
 
