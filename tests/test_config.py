@@ -246,3 +246,4 @@ def test_redacted_strips_the_store_password(monkeypatch: pytest.MonkeyPatch) -> 
     redacted = load_settings().redacted()
     assert redacted["store"]["url"] == "postgresql://team@db.internal:5432/modelup"
     assert "hunter2" not in json.dumps(redacted)
+    assert "hunter2" not in repr(load_settings()) and "hunter2" not in str(load_settings())

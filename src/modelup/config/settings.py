@@ -15,9 +15,10 @@ import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -31,8 +32,8 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from modelup._naming import to_snake
 from modelup.decide.gate import Authority, Comparison
-from modelup.errors import ConfigError, StoreError
-from modelup.store.url import parse_store_url, redact_url, resolve_store_url
+from modelup.errors import ConfigError
+from modelup.store.url import checked_store_url, redact_url, resolve_store_url
 from modelup.workflow.registry import is_workflow_file
 
 ENV_PREFIX = "MODELUP_"
@@ -153,20 +154,10 @@ class HistorySettings(_Section):
 class StoreSettings(_Section):
     """The project store: run history (and, next, releases and traces)."""
 
-    url: str | None = None
+    url: Annotated[str | None, AfterValidator(checked_store_url)] = Field(None, repr=False)
     """A path, ``sqlite:///path`` or ``postgresql://user:password@host:port/database``; unset:
-    ``history.path`` (``.modelup/history.sqlite``). A relative path is relative to the working
-    directory, or to the file when set in one. Its password is never printed or saved."""
-
-    @field_validator("url")
-    @classmethod
-    def _a_store_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                parse_store_url(value)
-            except StoreError as exc:
-                raise ValueError(str(exc)) from None
-        return value
+    ``history.path``. Relative to the working directory, or to the file when set in one. Its
+    password is never printed or saved (``redacted``; hidden from ``repr``)."""
 
 
 class CacheSettings(_Section):

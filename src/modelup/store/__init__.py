@@ -21,7 +21,13 @@ from modelup.store.history import (
 )
 from modelup.store.migrations import Migration, applied_migrations, migrate
 from modelup.store.schema import MIGRATIONS
-from modelup.store.url import StoreUrl, parse_store_url, redact_url, resolve_store_url
+from modelup.store.url import (
+    StoreLocation,
+    StoreUrl,
+    parse_store_url,
+    redact_url,
+    resolve_store_url,
+)
 
 __all__ = [
     "DEFAULT_PATH",
@@ -33,6 +39,7 @@ __all__ = [
     "HistoryStore",
     "Migration",
     "RunEntry",
+    "StoreLocation",
     "StoreUrl",
     "TrendLine",
     "TrendPoint",

@@ -82,6 +82,16 @@ def parse_store_url(url: StoreLocation) -> StoreUrl:
     return StoreUrl("postgresql", redact_url(text), conninfo=text, secrets=secrets)
 
 
+def checked_store_url(url: str | None) -> str | None:
+    """``url`` unchanged if it parses; else a ``ValueError`` (for a settings validator)."""
+    if url is not None:
+        try:
+            parse_store_url(url)
+        except StoreError as exc:
+            raise ValueError(str(exc)) from None
+    return url
+
+
 def _sqlite_path(url: str) -> Path:
     parts = urlsplit(url)
     if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
