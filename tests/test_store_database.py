@@ -56,6 +56,7 @@ def test_a_postgresql_url_keeps_its_password_for_connecting_only(scheme: str) ->
         ("postgresql://u@h/db", "postgresql://u@h/db"),
         ("state/history.sqlite", "state/history.sqlite"),
     ],
+    ids=["user-part", "ipv6-host", "password-parameter", "no-password", "a-path"],
 )
 def test_redacting_strips_the_password_wherever_it_is_written(url: str, public: str | None) -> None:
     redacted = redact_url(url)
