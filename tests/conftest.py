@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from support.store_engines import postgres_url, store_url  # noqa: F401 (fixtures for every test module)
+
 ROOT = Path(__file__).resolve().parent.parent
 SUPPORT_OPS = ROOT / "examples" / "support-ops"
 

@@ -10,9 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from modelup._cli.main import app
-from modelup.history import open_store
 from modelup.report.io import read_report, write_report
 from modelup.report.schema import Report
+from modelup.store import open_store
 from support.reports import HOSTILE, case, make_report
 
 runner = CliRunner()

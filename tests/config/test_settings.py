@@ -194,3 +194,56 @@ def test_find_config_file(tmp_path: Path) -> None:
     assert find_config_file(None, tmp_path) == tmp_path / "modelup.toml"
     with pytest.raises(ConfigError, match="not found"):
         find_config_file(tmp_path / "missing.toml")
+
+
+def test_the_store_defaults_to_the_history_file() -> None:
+    settings = load_settings()
+    assert settings.store.url is None
+    assert settings.store_url == ".modelup/history.sqlite"
+
+
+def test_history_path_is_the_store_when_store_url_is_not_set(tmp_path: Path) -> None:
+    older = write(tmp_path / "modelup.toml", '[history]\npath = "state/h.sqlite"\n')
+    assert load_settings(older).store_url == str(tmp_path / "state" / "h.sqlite")
+    both = write(
+        tmp_path / "both.toml",
+        '[history]\npath = "state/h.sqlite"\n[store]\nurl = "sqlite:///team/h.sqlite"\n',
+    )
+    assert load_settings(both).store_url == f"sqlite:///{tmp_path}/team/h.sqlite"
+
+
+def test_store_url_precedence_file_environment_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = write(tmp_path / "modelup.toml", '[store]\nurl = "postgresql://file@h/db"\n')
+    assert load_settings(config).store_url == "postgresql://file@h/db"
+    monkeypatch.setenv("MODELUP_STORE__URL", "postgresql://env@h/db")
+    assert load_settings(config).store_url == "postgresql://env@h/db"
+    flags = {"store": {"url": "flag.sqlite"}}
+    assert load_settings(config, flags).store_url == "flag.sqlite"
+
+
+def test_a_relative_store_url_in_a_file_is_relative_to_the_file(tmp_path: Path) -> None:
+    for url, expected in [
+        ("h.sqlite", str(tmp_path / "h.sqlite")),
+        ("sqlite:///s/h.sqlite", f"sqlite:///{tmp_path / 's' / 'h.sqlite'}"),
+        ("sqlite:////abs/h.sqlite", "sqlite:////abs/h.sqlite"),
+        ("postgres://u@h:5433/db", "postgres://u@h:5433/db"),
+    ]:
+        config = write(tmp_path / "modelup.toml", f'[store]\nurl = "{url}"\n')
+        assert load_settings(config).store_url == expected
+
+
+def test_an_unsupported_store_url_is_named_without_its_password(tmp_path: Path) -> None:
+    config = write(tmp_path / "modelup.toml", '[store]\nurl = "mysql://u:hunter2@h/db"\n')
+    with pytest.raises(ConfigError, match=r"store\.url: .*'mysql' is not supported") as error:
+        load_settings(config)
+    assert "hunter2" not in str(error.value)
+
+
+def test_redacted_strips_the_store_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODELUP_STORE__URL", "postgresql://team:hunter2@db.internal:5432/modelup")
+    redacted = load_settings().redacted()
+    assert redacted["store"]["url"] == "postgresql://team@db.internal:5432/modelup"
+    assert "hunter2" not in json.dumps(redacted)
+    assert "hunter2" not in repr(load_settings()) and "hunter2" not in str(load_settings())

@@ -14,14 +14,23 @@ from modelup._cli.common import EXIT_USAGE, fail
 from modelup.config.settings import Settings, find_config_file, load_settings
 from modelup.decide.figures import format_figure, label
 from modelup.errors import ModelupError, StoreError
-from modelup.history import KEY_FIGURES, HistoryStore, RunEntry, TrendLine, open_store, record_run
-from modelup.history.store import present, series_label
 from modelup.report.io import slug
 from modelup.report.render.charts import TrendPoint as ChartPoint
 from modelup.report.render.charts import TrendSeries, trend_chart
 from modelup.report.render.html import write_text_file
 from modelup.report.schema import Report
 from modelup.report.view import delta
+from modelup.store import (
+    KEY_FIGURES,
+    HistoryStore,
+    RunEntry,
+    TrendLine,
+    open_store,
+    parse_store_url,
+    present,
+    record_run,
+    series_label,
+)
 
 _VERDICT_STYLE = {"Promote": "bold green", "Hold": "bold yellow", "Rollback": "bold red"}
 
@@ -41,11 +50,18 @@ def history(
     limit: Annotated[int, typer.Option(min=1, help="Runs to list, newest first.")] = 20,
     chart: Annotated[
         Path | None,
-        typer.Option(help="Where to write the trend chart (SVG). Default: beside the store."),
+        typer.Option(
+            help="Where to write the trend chart (SVG). Default: beside a SQLite store, "
+            "else in the working directory."
+        ),
     ] = None,
     store: Annotated[
-        Path | None,
-        typer.Option(help="History store. Default: history.path, else .modelup/history.sqlite."),
+        str | None,
+        typer.Option(
+            metavar="URL",
+            help="The store: a path, sqlite:///path or postgresql://user:pass@host/db. "
+            "Default: store.url, else history.path, else .modelup/history.sqlite.",
+        ),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="modelup.toml naming the store.")
@@ -57,10 +73,10 @@ def history(
         # Piped or in CI: rich would squeeze the wide table into 80 columns of "…".
         out.width = _PIPED_WIDTH
     try:
-        path = store_path(config, store)
-        opened = open_store(path, create=False)
+        url = parse_store_url(store_url(config, store))
+        opened = open_store(url, create=False)
         if opened is None:
-            out.print(Text(f"No runs recorded yet ({path})."))
+            out.print(Text(f"No runs recorded yet ({url})."))
             return
         with opened:
             if trend is None:
@@ -69,7 +85,8 @@ def history(
             if model is None:
                 raise typer.BadParameter("--trend needs --model", param_hint="--model")
             lines = opened.trend(trend, model, workflow=workflow, dataset=dataset)
-            target = chart or path.parent / f"trend-{slug(trend)}-{slug(model)}.svg"
+            beside = url.path.parent if url.path is not None else Path()
+            target = chart or beside / f"trend-{slug(trend)}-{slug(model)}.svg"
             print_trend(out, trend, model, lines)
             write_trend_chart(target, trend, model, lines)
             out.print(Text(f"Chart: {target}"))
@@ -80,9 +97,10 @@ def history(
         raise fail(error) from None
 
 
-def store_path(config: Path | None, store: Path | None) -> Path:
-    settings = load_settings(find_config_file(config), {"history": {"path": store}})
-    return settings.history.path
+def store_url(config: Path | None, store: str | None) -> str:
+    """``--store``, else the configuration's store (``store.url``, else ``history.path``)."""
+    settings = load_settings(find_config_file(config), {"store": {"url": store}})
+    return settings.store_url
 
 
 def record(out: Console, settings: Settings, report: Report, report_path: Path) -> None:
@@ -91,7 +109,7 @@ def record(out: Console, settings: Settings, report: Report, report_path: Path) 
     if not settings.history.enabled:
         return
     try:
-        record_run(report, report_path, settings.history.path)
+        record_run(report, report_path, settings.store_url)
     except StoreError as error:
         out.print(Text.assemble(("warning: ", "bold yellow"), f"run not recorded: {error}"))
 
@@ -101,10 +119,10 @@ _PIPED_WIDTH = 220
 
 def print_runs(out: Console, store: HistoryStore, runs: list[RunEntry]) -> None:
     if not runs:
-        out.print(Text(f"No runs match ({store.path})."))
+        out.print(Text(f"No runs match ({store.url})."))
         return
     shown = [name for name in KEY_FIGURES if any(_has(run, name) for run in runs)]
-    table = Table(title=f"Runs in {store.path} (newest first)", title_justify="left")
+    table = Table(title=f"Runs in {store.url} (newest first)", title_justify="left")
     for column in ("Started (UTC)", "Run", "Workflow", "Dataset", "Models", "Verdict"):
         table.add_column(column, overflow="fold")
     for name in shown:

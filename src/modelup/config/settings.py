@@ -15,9 +15,10 @@ import tomllib
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -30,6 +31,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from modelup._naming import to_snake
 from modelup.config.rules import GateRule
+from modelup.config.store_url import checked_store_url, redact_url, resolve_store_url
 from modelup.errors import ConfigError
 
 ENV_PREFIX = "MODELUP_"
@@ -141,11 +143,21 @@ class PriceSettings(_Section):
 
 
 class HistorySettings(_Section):
-    """The SQLite store every run is recorded in (``modelup history``)."""
+    """Whether every run is recorded in the project store (``modelup history``)."""
 
     enabled: bool = True
     path: Path = Path(".modelup/history.sqlite")
-    """Relative to the working directory by default, to the file when set in one."""
+    """The older spelling of a SQLite ``[store] url``, used when that is not set. Relative to
+    the working directory by default, to the file when set in one."""
+
+
+class StoreSettings(_Section):
+    """The project store: run history (and, next, releases and traces)."""
+
+    url: Annotated[str | None, AfterValidator(checked_store_url)] = Field(None, repr=False)
+    """A path, ``sqlite:///path`` or ``postgresql://user:password@host:port/database``; unset:
+    ``history.path``. Relative to the working directory, or to the file when set in one. Its
+    password is never printed or saved (``redacted``; hidden from ``repr``)."""
 
 
 class CacheSettings(_Section):
@@ -227,6 +239,12 @@ class Settings(BaseSettings):
     """Price per model id, for the estimated cost of a run."""
     cache: CacheSettings = CacheSettings()
     history: HistorySettings = HistorySettings()
+    store: StoreSettings = StoreSettings()
+
+    @property
+    def store_url(self) -> str:
+        """Where the project store is: ``store.url``, else ``history.path``."""
+        return self.store.url if self.store.url is not None else str(self.history.path)
 
     @classmethod
     def settings_customise_sources(
@@ -263,6 +281,8 @@ class Settings(BaseSettings):
         for section in (data["llm"], *data["models"].values()):
             if section["api_key"] is not None:
                 section["api_key"] = "***"
+        if data["store"]["url"] is not None:
+            data["store"]["url"] = redact_url(data["store"]["url"])
         return data
 
 
@@ -314,6 +334,9 @@ def read_config_file(path: Path) -> dict[str, Any]:
         value = values.get(key) if isinstance(values, dict) else None
         if isinstance(value, str) and not Path(value).is_absolute():
             normalised[section][key] = str((path.parent / value).resolve())
+    store = normalised.get("store")
+    if isinstance(store, dict) and isinstance(store.get("url"), str):
+        store["url"] = resolve_store_url(store["url"], path.parent)
     experiment = normalised.get("experiment")
     # A workflow file (not a registered name) is relative to this file, like dataset_path.
     if isinstance(experiment, dict):

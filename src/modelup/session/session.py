@@ -21,7 +21,6 @@ from modelup.decide.gate import Verdict
 from modelup.errors import ConfigError, StoreError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.replay import ProgressCallback
-from modelup.history import record_run
 from modelup.models.base import ModelClient
 from modelup.models.cache import CachedClient
 from modelup.models.journal import Journal, JournaledClient
@@ -40,6 +39,7 @@ from modelup.session.checkpoint import (
 from modelup.session.execute import execute_spooled
 from modelup.session.plan import RunPlan, plan_run
 from modelup.store.cache import ResponseCache
+from modelup.store.history import record_run
 
 FAILURE_SAMPLE = 5
 """Failed cases per model read back for a person to see (``RunResult.failures``)."""
@@ -255,7 +255,7 @@ def _record_history(settings: Settings, report: Report, path: Path) -> str | Non
     if not settings.history.enabled:
         return None
     try:
-        record_run(report, path, settings.history.path)
+        record_run(report, path, settings.store_url)
     except StoreError as error:
         return f"run not recorded: {error}"
     return None

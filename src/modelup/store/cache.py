@@ -1,37 +1,58 @@
-"""The on-disk response cache of live calls: one SQLite file of answers by request key
-(``modelup.models.cache.cache_key``), used by the ``CachedClient`` middleware.
+"""The on-disk response cache of live calls: one local SQLite file, keyed by what decides an
+answer (``modelup.models.cache.cache_key``).
 
-Only the answer is kept (content, original latency, resolved model, usage, system fingerprint),
-never the API key. The file migrates with named, append-only steps.
+The cache is per machine, so it stays a local SQLite file whatever the project store is. It
+migrates with the store's runner (``m001_responses``...). Caches written before that runner
+recorded their steps in a table named ``migrations``; they are adopted on open: the names move
+to ``_migrations`` and the old table is dropped, in the migrating transaction.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
 from modelup import jsonbytes
+from modelup.config.store_url import StoreUrl
 from modelup.errors import StoreError
 from modelup.models.chat import ChatResponse, response_from_json, response_to_json
+from modelup.store.database import Database, connect, upsert
+from modelup.store.migrations import Migration, migrate, registrar
 
 _BATCH = 256
 _BATCH_S = 1.0
+_PUT = upsert("responses", ("key", "model", "response", "created_at"), ("key",))
 
-_MIGRATIONS: tuple[tuple[str, str], ...] = (
-    (
-        "m001_responses",
+MIGRATIONS: list[Migration] = []
+migration = registrar(MIGRATIONS)
+
+
+@migration
+def m001_responses(db: Database) -> None:
+    """One answer per key."""
+    db.execute_ddl(
         """CREATE TABLE IF NOT EXISTS responses (
             key TEXT PRIMARY KEY,
             model TEXT NOT NULL,
             response TEXT NOT NULL,
             created_at TEXT NOT NULL
-        )""",
-    ),
-)
+        )"""
+    )
+
+
+def adopt_legacy_migrations(db: Database) -> None:
+    """Move the step names an older cache recorded in ``migrations`` to ``_migrations``."""
+    if not db.table_exists("migrations"):
+        return
+    db.execute(
+        "INSERT INTO _migrations (name, applied_at) "
+        "SELECT name, coalesce(applied_at, '') FROM migrations "
+        "WHERE name NOT IN (SELECT name FROM _migrations)"
+    )
+    db.execute("DROP TABLE migrations")
 
 
 class ResponseCache:
@@ -49,17 +70,19 @@ class ResponseCache:
         self._pending: dict[str, tuple[str, str, str]] = {}
         """Answers not written yet, by key: (model, response JSON, when it was put)."""
         self._batch_started = 0.0
+        self._db = connect(StoreUrl("sqlite", str(path), path), timeout=5.0)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None)
-            self._db.execute("PRAGMA busy_timeout = 5000")
             self._db.execute("PRAGMA journal_mode = WAL")
             # WAL with NORMAL sync: a crash may lose the last answers, never corrupt the file;
             # the run's own journal is what resume relies on.
             self._db.execute("PRAGMA synchronous = NORMAL")
-            _migrate(self._db)
-        except (OSError, sqlite3.Error) as exc:
+            migrate(self._db, MIGRATIONS, kind="response cache", adopt=adopt_legacy_migrations)
+        except self._db.errors as exc:
+            self._db.close()
             raise StoreError(f"{path}: cannot open the response cache: {exc}") from exc
+        except BaseException:
+            self._db.close()
+            raise
 
     def get(self, key: str) -> ChatResponse | None:
         if self.refresh:
@@ -69,10 +92,8 @@ class ResponseCache:
             stored = pending[1]
         else:
             try:
-                row = self._db.execute(
-                    "SELECT response FROM responses WHERE key = ?", (key,)
-                ).fetchone()
-            except sqlite3.Error as exc:
+                row = self._db.query_one("SELECT response FROM responses WHERE key = ?", (key,))
+            except self._db.errors as exc:
                 raise StoreError(f"{self.path}: cannot read the response cache: {exc}") from exc
             if row is None:
                 return None
@@ -97,21 +118,16 @@ class ResponseCache:
             return
         rows = [(key, *row) for key, row in self._pending.items()]
         try:
-            with self._db:
-                self._db.execute("BEGIN")
-                self._db.executemany(
-                    "INSERT OR REPLACE INTO responses (key, model, response, created_at) "
-                    "VALUES (?, ?, ?, ?)",
-                    rows,
-                )
-        except sqlite3.Error as exc:
+            with self._db.transaction() as db:
+                db.executemany(_PUT, rows)
+        except self._db.errors as exc:
             raise StoreError(f"{self.path}: cannot write the response cache: {exc}") from exc
         self._pending.clear()
 
     def __len__(self) -> int:
         self.flush()
-        row = self._db.execute("SELECT count(*) FROM responses").fetchone()
-        return int(row[0])
+        row = self._db.query_one("SELECT count(*) FROM responses")
+        return int(row[0]) if row else 0
 
     def close(self) -> None:
         try:
@@ -133,18 +149,3 @@ class ResponseCache:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-    done = {row[0] for row in db.execute("SELECT name FROM migrations")}
-    for name, statement in _MIGRATIONS:
-        if name in done:
-            continue
-        with db:  # one transaction per step: a step is applied whole or not at all
-            db.execute("BEGIN")
-            db.execute(statement)
-            db.execute(
-                "INSERT OR IGNORE INTO migrations (name, applied_at) VALUES (?, ?)",
-                (name, datetime.now(UTC).isoformat(timespec="seconds")),
-            )

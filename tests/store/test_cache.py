@@ -1,4 +1,5 @@
-"""The response cache: what its key depends on, what it stores, and what it never stores."""
+"""The response cache: what its key depends on, what it stores, what it never stores, and how
+its file migrates (an older cache file is adopted by the store's runner)."""
 
 from __future__ import annotations
 
@@ -98,8 +99,47 @@ def test_migrations_are_named_and_recorded_once(tmp_path: Path) -> None:
     ResponseCache(path).close()
     ResponseCache(path).close()
     with sqlite3.connect(path) as db:
-        names = [row[0] for row in db.execute("SELECT name FROM migrations")]
+        names = [row[0] for row in db.execute("SELECT name FROM _migrations")]
     assert names == ["m001_responses"]
+
+
+def test_a_cache_file_of_the_older_runner_is_adopted_with_its_answers(tmp_path: Path) -> None:
+    """What modelup 0.1 wrote: its steps in a ``migrations`` table, not ``_migrations``."""
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT NOT NULL, "
+        "response TEXT NOT NULL, created_at TEXT NOT NULL)"
+    )
+    db.execute("INSERT INTO migrations VALUES ('m001_responses', '2025-12-01T00:00:00+00:00')")
+    db.execute(
+        "INSERT INTO responses VALUES ('k', 'm1', ?, '2025-12-01T00:00:00+00:00')",
+        (
+            '{"content": "{}", "latency_ms": 812.5, "resolved_model": "m1-2024", '
+            '"prompt_tokens": 100, "completion_tokens": 20, "system_fingerprint": "fp_9"}',
+        ),
+    )
+    db.close()
+    with ResponseCache(path) as cache:
+        assert cache.get("k") == ANSWER
+        cache.put("k2", "m1", ANSWER)
+    with ResponseCache(path) as cache:
+        assert len(cache) == 2
+    with sqlite3.connect(path) as check:
+        tables = {row[0] for row in check.execute("SELECT name FROM sqlite_master")}
+        assert "migrations" not in tables
+        rows = check.execute("SELECT name, applied_at FROM _migrations").fetchall()
+    assert rows == [("m001_responses", "2025-12-01T00:00:00+00:00")]
+
+
+def test_a_cache_from_a_newer_modelup_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    ResponseCache(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO _migrations VALUES ('m002_future', 'x')")
+    with pytest.raises(StoreError, match=r"response cache was written by a newer modelup"):
+        ResponseCache(path)
 
 
 def test_an_unusable_cache_file_is_a_store_error_naming_it(tmp_path: Path) -> None:

@@ -1,0 +1,101 @@
+"""The project store's schema: one append-only list of named migrations for every table in it.
+
+History's tables come first (``m001``-``m003``); release records and per-call traces follow as
+``m004_...``, ``m005_...`` on this same list. The SQLite bodies of the released steps are exactly
+what earlier modelups ran, so their files open unchanged; where PostgreSQL needs other SQL the
+step says so (``db.dialect``). See ``modelup.store.migrations`` for the rules.
+"""
+
+from __future__ import annotations
+
+from modelup.store.database import Database
+from modelup.store.migrations import Migration, registrar
+
+MIGRATIONS: list[Migration] = []
+migration = registrar(MIGRATIONS)
+
+
+def _insertion_order(db: Database, table: str) -> None:
+    # SQLite keeps insertion order in its rowid; a PostgreSQL table needs its own column.
+    if db.dialect.name == "postgresql":
+        db.execute(f"ALTER TABLE {table} ADD COLUMN seq BIGINT GENERATED ALWAYS AS IDENTITY")
+
+
+@migration
+def m001_initial(db: Database) -> None:
+    """One row per run; one row per figure per model per run."""
+    db.execute_ddl(
+        """
+        CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            workflow TEXT NOT NULL,
+            dataset_sha256 TEXT NOT NULL,
+            baseline TEXT NOT NULL,
+            candidates TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            report_path TEXT
+        )
+        """
+    )
+    db.execute_ddl("CREATE INDEX runs_started_at ON runs (started_at)")
+    db.execute_ddl(
+        """
+        CREATE TABLE figures (
+            run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            role TEXT NOT NULL,
+            figure TEXT NOT NULL,
+            value REAL,
+            PRIMARY KEY (run_id, model, figure)
+        )
+        """
+    )
+    _insertion_order(db, "figures")
+    db.execute_ddl("CREATE INDEX figures_model_figure ON figures (model, figure)")
+
+
+@migration
+def m002_run_details(db: Database) -> None:
+    """What else identifies a run: versions, mode, the prompt, and when it was recorded."""
+    for column in (
+        "finished_at TEXT",
+        "workflow_version TEXT",
+        "mode TEXT",
+        "client TEXT",
+        "dataset_path TEXT",
+        "case_count INTEGER",
+        "prompt_sha256 TEXT",
+        "tool_version TEXT",
+        "recorded_at TEXT",
+    ):
+        db.execute_ddl(f"ALTER TABLE runs ADD COLUMN {column}")
+
+
+@migration
+def m003_decisions(db: Database) -> None:
+    """A verdict per candidate, and which candidate was recommended. Runs recorded before this
+    held only the recommended verdict, which is the candidate's own when there was one."""
+    db.execute_ddl("ALTER TABLE runs ADD COLUMN recommended TEXT")
+    db.execute_ddl(
+        """
+        CREATE TABLE decisions (
+            run_id TEXT NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+            candidate TEXT NOT NULL,
+            verdict TEXT NOT NULL,
+            PRIMARY KEY (run_id, candidate)
+        )
+        """
+    )
+    _insertion_order(db, "decisions")
+    if db.dialect.name == "sqlite":
+        single = "json_array_length(candidates) = 1"
+        first = "json_extract(candidates, '$[0]')"
+    else:  # PostgreSQL stores start at m003 (nothing to backfill), but the SQL is the same idea
+        single = "json_array_length(candidates::json) = 1"
+        first = "(candidates::json ->> 0)"
+    db.execute(f"UPDATE runs SET recommended = {first} WHERE {single}")
+    db.execute(
+        "INSERT INTO decisions (run_id, candidate, verdict) "
+        f"SELECT run_id, {first}, verdict FROM runs WHERE {single}"
+    )
