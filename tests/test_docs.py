@@ -49,7 +49,7 @@ CLI_DOC = DOCS / "cli.md"
 ACTIONS_DOC = DOCS / "github-actions.md"
 
 # Linked pages that other branches are writing; checked normally as soon as they exist.
-NOT_YET_WRITTEN = {"docs/architecture.md"}
+NOT_YET_WRITTEN: set[str] = set()
 # Pages whose ```toml blocks are modelup configurations (workflow files are not).
 CONFIG_PAGES = ("README.md", "docs/configuration.md", "docs/gate.md", "docs/reports.md")
 
