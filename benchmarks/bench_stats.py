@@ -10,7 +10,8 @@ import random
 import time
 from collections.abc import Callable
 
-from modelup.decide.stats import mcnemar_exact, paired_bootstrap_ci
+from modelup.decide.bootstrap import paired_bootstrap_ci
+from modelup.decide.stats import mcnemar_exact
 
 
 def _timed(label: str, work: Callable[[], object], repeat: int = 3) -> None:

@@ -138,7 +138,7 @@ def write_dataset(path: Path, cases: int) -> None:
 
 
 def settings_for(work: Path, base_url: str, dataset: Path, concurrency: int) -> Any:
-    from modelup.config.settings import load_settings
+    from modelup.config.loading import load_settings
 
     return load_settings(
         None,

@@ -5,8 +5,9 @@ every answer into a strict contract, score deterministically, and gate Promote /
 ``run()`` does exactly what ``modelup run`` does.
 """
 
+from modelup.config.loading import load_settings
 from modelup.config.rules import GateRule
-from modelup.config.settings import Settings, load_settings
+from modelup.config.settings import Settings
 from modelup.decide.decision import CandidateDecision, Decision, decide_run
 from modelup.decide.gate import Judgement, Verdict, judge
 from modelup.decide.rules import seed_policy

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from modelup.config.endpoints import model_settings
-from modelup.config.settings import load_settings
+from modelup.config.loading import load_settings
 from modelup.errors import ConfigError
 from modelup.session.plan import plan_clients, plan_run
 from support.live_support import SUPPORT_OPS_DATASET

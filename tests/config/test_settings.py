@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from modelup.config.settings import find_config_file, load_settings, read_config_file
+from modelup.config.loading import find_config_file, load_settings, read_config_file
 from modelup.errors import ConfigError
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from modelup.config.rules import GateRule
+from modelup.decide.bootstrap import paired_bootstrap_ci
 from modelup.decide.figures import paired_figures
 from modelup.decide.paired import (
     PairedCases,
@@ -17,7 +18,7 @@ from modelup.decide.paired import (
     per_case,
     rule_evidence,
 )
-from modelup.decide.stats import holm_adjust, paired_bootstrap_ci
+from modelup.decide.stats import holm_adjust
 from modelup.decide.summary import summarize
 from support.gatekit import TOY, outcomes, report_of, result
 

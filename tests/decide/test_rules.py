@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from modelup.config.loading import load_settings
 from modelup.config.rules import GateRule
-from modelup.config.settings import PromotionSettings, load_settings
+from modelup.config.settings import PromotionSettings
 from modelup.decide.gate import Verdict, judge
 from modelup.decide.rules import (
     check_rules,

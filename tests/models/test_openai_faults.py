@@ -17,7 +17,8 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from modelup._cli.main import app
-from modelup.config.settings import PriceSettings, load_settings
+from modelup.config.loading import load_settings
+from modelup.config.settings import PriceSettings
 from modelup.evaluate.dataset import EvalCase
 from modelup.models.base import ModelClient
 from modelup.models.openai import OpenAICompatibleClient, RetryPolicy

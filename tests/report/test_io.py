@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from modelup.config.settings import load_settings
+from modelup.config.loading import load_settings
 from modelup.errors import ReportError
 from modelup.report.io import read_report, report_filename, slug, unique_path, write_report
 from modelup.report.schema import Report

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from modelup.config.settings import Settings, load_settings
+from modelup.config.loading import load_settings
+from modelup.config.settings import Settings
 from modelup.errors import ConfigError
 from modelup.session.plan import plan_clients, plan_run
 

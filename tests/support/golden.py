@@ -19,7 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from modelup.config.settings import Settings, load_settings
+from modelup.config.loading import load_settings
+from modelup.config.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "golden"

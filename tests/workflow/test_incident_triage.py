@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from conftest import ROOT
 from modelup._cli.main import app
-from modelup.config.settings import load_settings
+from modelup.config.loading import load_settings
 from modelup.evaluate.dataset import EvalCase, load_dataset
 from modelup.evaluate.scoring import Scorer
 from modelup.models.chat import ChatResponse

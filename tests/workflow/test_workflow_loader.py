@@ -12,7 +12,7 @@ import yaml
 from typer.testing import CliRunner
 
 from modelup._cli.main import app
-from modelup.config.settings import load_settings
+from modelup.config.loading import load_settings
 from modelup.errors import DatasetError, WorkflowError
 from modelup.evaluate.dataset import load_dataset
 from modelup.session.execute import execute_sync

@@ -11,7 +11,8 @@ from rich.table import Table
 from rich.text import Text
 
 from modelup._cli.common import EXIT_USAGE, fail
-from modelup.config.settings import Settings, find_config_file, load_settings
+from modelup.config.loading import find_config_file, load_settings
+from modelup.config.settings import Settings
 from modelup.decide.figures import format_figure, label
 from modelup.errors import ModelupError, StoreError
 from modelup.report.io import slug

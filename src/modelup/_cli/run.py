@@ -11,7 +11,7 @@ from rich.text import Text
 
 from modelup._cli.common import EXIT_INTERRUPTED, VERDICT_EXIT, fail
 from modelup._cli.progress import ConsoleObserver
-from modelup.config.settings import find_config_file, load_settings
+from modelup.config.loading import find_config_file, load_settings
 from modelup.errors import ClientError, ModelupError
 from modelup.report.render import terminal as view
 from modelup.session.session import Session

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Literal
 
 from modelup.config.rules import BOUND_COMPARISONS, GateRule
+from modelup.decide.bootstrap import paired_bootstrap_ci
 from modelup.decide.figures import CaseLike, case_values, paired_figures
 from modelup.decide.significance import PairedEvidence
-from modelup.decide.stats import holm_adjust, mcnemar_exact, paired_bootstrap_ci
+from modelup.decide.stats import holm_adjust, mcnemar_exact
 from modelup.workflow.base import Workflow
 
 TransitionKind = Literal["regression", "fix"]

@@ -8,36 +8,24 @@ on a few hundred cases instead of thousands.
 Everything is deterministic: the bootstrap is driven by an explicitly seeded
 ``random.Random`` so a gate decision can be replayed bit for bit from its report.
 
-No numpy/scipy needed: the tool installs with its light runtime dependencies only. SciPy is used
-in the test suite as the reference implementation. When numpy is importable (the ``fast`` extra),
-the bootstrap draws its resamples with it from the very same Mersenne Twister stream, so its
-intervals are bit for bit those of the pure-Python path, only several times faster.
+No numpy/scipy needed: SciPy is used in the test suite as the reference implementation. The
+paired bootstrap is in ``modelup.decide.bootstrap``.
 """
 
 from __future__ import annotations
 
 import math
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any, Literal
-
-_numpy: Any
-try:  # the ``fast`` extra; imported with the module, not in the middle of a run's report
-    import numpy as _numpy
-    import numpy.random  # noqa: F401 (numpy loads it on first use otherwise)
-except ImportError:  # pragma: no cover - the tests set ``_numpy`` to None instead
-    _numpy = None
+from typing import Literal
 
 __all__ = [
-    "BootstrapResult",
     "Direction",
     "McNemarResult",
     "cases_to_settle",
     "holm_adjust",
     "mcnemar_exact",
-    "paired_bootstrap_ci",
     "pass_at_k",
     "pass_hat_k",
     "wilson_interval",
@@ -63,13 +51,13 @@ _LN_2PI = math.log(2.0 * math.pi)
 # --------------------------------------------------------------------------------------------
 
 
-def _require_int(name: str, value: int) -> None:
+def require_int(name: str, value: int) -> None:
     """Reject floats and bools early: counts that arrive from JSON as 3.0 or True are bugs."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
 
 
-def _require_confidence(confidence: float) -> None:
+def require_confidence(confidence: float) -> None:
     """A confidence level outside (0, 1) has no interval; NaN would silently poison z."""
     if not (0.0 < confidence < 1.0):
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
@@ -226,8 +214,8 @@ def mcnemar_exact(regressions: int, fixes: int) -> McNemarResult:
     is equally likely to be a regression or a fix, so the regression count is Bin(b + c, 1/2).
     With no discordant pairs there is no evidence either way and every p-value is 1.
     """
-    _require_int("regressions", regressions)
-    _require_int("fixes", fixes)
+    require_int("regressions", regressions)
+    require_int("fixes", fixes)
     if regressions < 0 or fixes < 0:
         raise ValueError(f"counts must be >= 0, got regressions={regressions}, fixes={fixes}")
     n = regressions + fixes
@@ -251,212 +239,6 @@ def mcnemar_exact(regressions: int, fixes: int) -> McNemarResult:
     )
 
 
-# --------------------------------------------------------------------------------------------
-# Paired bootstrap
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class BootstrapResult:
-    """Percentile bootstrap CI on mean(candidate) - mean(baseline), with what reproduces it."""
-
-    delta: float
-    """Observed mean(candidate) - mean(baseline)."""
-    low: float
-    high: float
-    confidence: float
-    resamples: int
-    seed: int
-    n: int
-    """Number of paired cases."""
-
-
-def _percentile_sorted(values: Sequence[float], q: float) -> float:
-    """Linear-interpolation quantile (numpy's default, Hyndman-Fan type 7) of sorted data.
-
-    Matching numpy's definition keeps the interval comparable with ``scipy.stats.bootstrap``.
-    """
-    pos = q * (len(values) - 1)
-    lo = math.floor(pos)
-    hi = min(lo + 1, len(values) - 1)
-    frac = pos - lo
-    return values[lo] + (values[hi] - values[lo]) * frac
-
-
-def paired_bootstrap_ci(
-    baseline: Sequence[float],
-    candidate: Sequence[float],
-    *,
-    confidence: float = 0.95,
-    resamples: int = 2000,
-    seed: int = 0,
-) -> BootstrapResult:
-    """Paired percentile bootstrap CI for the mean score difference (candidate - baseline).
-
-    Why paired: both models ran on the same cases, and case difficulty is shared, so whole
-    cases are resampled (the same indices for both runs). That equals bootstrapping the mean of
-    the per-case differences d_i = candidate_i - baseline_i, which is what is done here because
-    it halves the work and keeps n = 5000 x 2000 resamples around a second in pure Python.
-
-    Reproducibility: draws come from ``random.Random(seed).choices`` (Mersenne Twister and
-    ``random()``, identical on every platform) and means are summed with ``math.fsum``, which is
-    correctly rounded and so independent of summation-order changes between Python versions.
-    """
-    n = len(baseline)
-    if n != len(candidate):
-        raise ValueError(
-            f"baseline and candidate must be paired: got {n} and {len(candidate)} scores"
-        )
-    if n == 0:
-        raise ValueError("cannot bootstrap an empty eval set")
-    _require_confidence(confidence)
-    _require_int("resamples", resamples)
-    if resamples < 1:
-        raise ValueError(f"resamples must be >= 1, got {resamples}")
-    _require_int("seed", seed)
-    base = [float(x) for x in baseline]
-    cand = [float(x) for x in candidate]
-    if not all(math.isfinite(x) for x in base) or not all(math.isfinite(x) for x in cand):
-        raise ValueError("scores must be finite numbers (no NaN or infinity)")
-
-    diffs = [c - b for b, c in zip(base, cand, strict=True)]
-    delta = math.fsum(cand) / n - math.fsum(base) / n
-    means = sorted(_resample_means(diffs, resamples, random.Random(seed)))
-    alpha = (1.0 - confidence) / 2.0
-    return BootstrapResult(
-        delta=delta,
-        low=_percentile_sorted(means, alpha),
-        high=_percentile_sorted(means, 1.0 - alpha),
-        confidence=confidence,
-        resamples=resamples,
-        seed=seed,
-        n=n,
-    )
-
-
-def _resample_means(diffs: list[float], resamples: int, rng: random.Random) -> list[float]:
-    """The mean of each of ``resamples`` draws of ``len(diffs)`` values with replacement, as
-    ``math.fsum(rng.choices(diffs, k=n)) / n`` draws them one resample after another."""
-    if _numpy is None:  # the pure-Python path: the reference, and what runs without the extra
-        return _resample_means_python(diffs, resamples, rng)
-    return _resample_means_numpy(_numpy, diffs, resamples, rng)
-
-
-def _resample_means_python(diffs: list[float], resamples: int, rng: random.Random) -> list[float]:
-    n = len(diffs)
-    fsum = math.fsum
-    choices = rng.choices
-    return [fsum(choices(diffs, k=n)) / n for _ in range(resamples)]
-
-
-_NUMPY_BLOCK = 1 << 18
-"""Draws per numpy call: big enough to amortise the call, small enough to stay a few MB."""
-_MAX_CLASSES = 64
-"""Up to this many distinct per-case values, a resample is summed from its counts."""
-
-
-def _resample_means_numpy(
-    np: Any, diffs: list[float], resamples: int, rng: random.Random
-) -> list[float]:
-    # ``rng.choices(diffs, k=n)`` picks ``diffs[floor(random() * n)]`` k times, and ``random()``
-    # is MT19937's 53-bit double ((a >> 5) * 2**26 + (b >> 6)) / 2**53. numpy's legacy
-    # ``RandomState.random_sample`` computes exactly that double from the same generator, so
-    # handed ``rng``'s state it continues the very same stream; ``u * n`` is the same IEEE
-    # product, and truncating a non-negative float is ``floor``.
-    version, internal, gauss = rng.getstate()
-    generator = np.random.RandomState()
-    generator.set_state(("MT19937", np.array(internal[:-1], dtype=np.uint32), internal[-1]))
-    n = len(diffs)
-    values = np.array(diffs, dtype=np.float64)
-    counted = _counted_sums(np, values)
-    per_block = max(1, _NUMPY_BLOCK // n)
-    fsum = math.fsum
-    means: list[float] = []
-    while len(means) < resamples:
-        block = min(per_block, resamples - len(means))
-        drawn = (generator.random_sample((block, n)) * float(n)).astype(np.intp)
-        if counted is None:
-            # Each resample's values, in draw order, through ``math.fsum`` as before.
-            means += [fsum(row) / n for row in values[drawn].tolist()]
-        else:
-            means += [total / n for total in counted(drawn)]
-    # Leave ``rng`` where ``choices`` would have left it.
-    _name, key, position = generator.get_state()[:3]
-    rng.setstate((version, (*(int(word) for word in key), int(position)), gauss))
-    return means
-
-
-def _counted_sums(np: Any, values: Any) -> Any:
-    """When ``values`` has few distinct values (pass flags, a few scores), a function giving,
-    for each row of drawn indices, ``math.fsum`` of the drawn values computed from how often
-    each distinct value was drawn; else None.
-
-    ``math.fsum`` returns the correctly rounded exact sum, whatever the order, so it is enough to
-    hand it terms whose exact sum is the same: ``count * value`` split exactly in two, the value
-    cut (Veltkamp) into halves of at most 26 significant bits, each of which times a count below
-    2**26 is an exact product. A zero value is passed once, with its sign, as ``count`` copies
-    of it would add up to it."""
-    n = len(values)
-    bits = values.view(np.int64)
-    classes, inverse = np.unique(bits, return_inverse=True)
-    distinct = classes.view(np.float64)
-    if len(distinct) > _MAX_CLASSES or n >= 1 << 26 or np.abs(distinct).max() > 2.0**500:
-        return None
-    inverse = inverse.reshape(-1)
-    width = len(distinct)
-
-    def counts_of(drawn: Any) -> Any:
-        """How often each distinct value was drawn: one row of ``width`` counts per resample."""
-        rows = drawn.shape[0]
-        offsets = (np.arange(rows, dtype=np.intp) * width)[:, None]
-        counts = np.bincount((inverse[drawn] + offsets).reshape(-1), minlength=rows * width)
-        return counts.reshape(rows, width)
-
-    whole = distinct == np.trunc(distinct)
-    if (
-        whole.all()
-        and np.abs(distinct).max() < 2.0**31
-        and not np.signbit(distinct[distinct == 0]).any()
-    ):
-        # Integers (pass flags and their differences): the exact sum is an integer, which
-        # int64 holds (fewer than 2**26 values below 2**31), and turning it into a float
-        # rounds it as ``math.fsum`` rounds the exact sum.
-        integers = values.astype(np.int64)
-
-        def integer_sums(drawn: Any) -> list[float]:
-            return [float(total) for total in integers[drawn].sum(axis=1).tolist()]
-
-        return integer_sums
-
-    scaled = distinct * float((1 << 27) + 1)
-    high = scaled - (scaled - distinct)
-    low = distinct - high
-    parts = [
-        (float(value), float(hi), float(lo))
-        for value, hi, lo in zip(distinct.tolist(), high.tolist(), low.tolist(), strict=True)
-    ]
-    fsum = math.fsum
-
-    def sums(drawn: Any) -> list[float]:
-        totals = []
-        for row in counts_of(drawn).tolist():
-            terms = []
-            for count, (value, hi, lo) in zip(row, parts, strict=True):
-                if count == 0:
-                    continue
-                if value == 0.0:
-                    terms.append(value)
-                    continue
-                terms.append(count * hi)
-                if lo != 0.0:
-                    terms.append(count * lo)
-            totals.append(fsum(terms))
-        return totals
-
-    return sums
-
-
-# --------------------------------------------------------------------------------------------
 # Multiple comparisons
 # --------------------------------------------------------------------------------------------
 
@@ -500,7 +282,7 @@ def cases_to_settle(delta: float, low: float, high: float, n: int, threshold: fl
     threshold at the current size. None means it never settles under this model: delta sits
     exactly on the threshold, or there is no data (n == 0) to extrapolate from.
     """
-    _require_int("n", n)
+    require_int("n", n)
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
     for name, value in (("delta", delta), ("low", low), ("high", high), ("threshold", threshold)):
@@ -540,9 +322,9 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     the whole range (0.0, 1.0) is returned rather than raising, which suits a report of an
     empty slice.
     """
-    _require_int("successes", successes)
-    _require_int("n", n)
-    _require_confidence(confidence)
+    require_int("successes", successes)
+    require_int("n", n)
+    require_confidence(confidence)
     if n < 0 or not (0 <= successes <= n):
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
@@ -560,9 +342,9 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
 
 def _check_pass_k(n: int, c: int, k: int) -> None:
     """Shared validation: c passing samples out of n, k draws without replacement."""
-    _require_int("n", n)
-    _require_int("c", c)
-    _require_int("k", k)
+    require_int("n", n)
+    require_int("c", c)
+    require_int("k", k)
     if not (0 <= c <= n):
         raise ValueError(f"need 0 <= c <= n, got c={c}, n={n}")
     if not (1 <= k <= n):

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from modelup.config.settings import Settings, find_config_file, load_settings
+from modelup.config.loading import find_config_file, load_settings
+from modelup.config.settings import Settings
 from modelup.decide.decision import Decision
 from modelup.decide.gate import Verdict
 from modelup.errors import ConfigError, StoreError
