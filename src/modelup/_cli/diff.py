@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from modelup._cli.common import fail
-from modelup.decide.figures import format_figure, label
+from modelup.decide.figures import format_change, format_figure, label
 from modelup.errors import ModelupError
 from modelup.report.diff import ModelDiff, ReportDiff, diff_reports
 from modelup.report.io import read_report
@@ -78,7 +78,7 @@ def _model_table(console: Console, model: ModelDiff) -> None:
         table.add_column(column, justify="left" if column == "Figure" else "right")
     for figure in model.figures:
         delta = figure.delta
-        shown = "" if delta is None else _delta_text(figure.figure, delta)
+        shown = "" if delta is None else format_change(figure.figure, delta)
         table.add_row(
             label(figure.figure),
             format_figure(figure.figure, figure.old),
@@ -101,13 +101,3 @@ def _model_table(console: Console, model: ModelDiff) -> None:
     for role, cases in (("old", model.only_old), ("new", model.only_new)):
         if cases:
             console.print(Text(f"  cases only in the {role} run: {len(cases)}", style="dim"))
-
-
-def _delta_text(name: str, change: float) -> str:
-    if name.endswith(("_rate", "_accuracy", "_coverage")):
-        return f"{change * 100:+.1f} pts"
-    if name.endswith("_ms"):
-        return f"{change:+.0f} ms"
-    if name.endswith(("_count", "_tokens")):
-        return f"{change:+.0f}"
-    return f"{change:+.3f}"

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -79,6 +80,14 @@ class GateRule(BaseModel):
         if self.family is not None:
             return f"family {self.family}"
         return "overall"
+
+    def covers(self, family: str, subsets: Sequence[str]) -> bool:
+        """Whether a case of ``family`` in ``subsets`` is in this rule's scope."""
+        if self.subset is not None:
+            return self.subset in subsets
+        if self.family is not None:
+            return family == self.family
+        return True
 
     @property
     def title(self) -> str:

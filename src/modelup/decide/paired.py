@@ -152,11 +152,9 @@ class PairedCases:
 
     def _select(self, rule: GateRule | None) -> list[tuple[CaseValues, CaseValues]]:
         pairs = list(zip(self.baseline, self.candidate, strict=True))
-        if rule is None or rule.scope == "overall":
+        if rule is None:
             return pairs
-        if rule.subset is not None:
-            return [p for p in pairs if rule.subset in p[0].subsets]
-        return [p for p in pairs if p[0].family == rule.family]
+        return [p for p in pairs if rule.covers(p[0].family, p[0].subsets)]
 
     def change(
         self, figure: str, settings: StatisticsSettings, rule: GateRule | None = None

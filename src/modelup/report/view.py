@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from modelup.decide.figures import format_figure
+from modelup.decide.figures import format_change, format_figure, lower_is_better
 from modelup.report.schema import CaseRecord, ModelRecord, Report
 
 Direction = Literal["better", "worse", "same", "none"]
@@ -39,17 +39,6 @@ def safe_text(text: str | None, limit: int | None = None) -> str:
     return _BIDI.sub(lambda match: f"[U+{ord(match.group()):04X}]", text)
 
 
-def lower_is_better(name: str) -> bool:
-    return name.endswith(("_ms", "_count", "_tokens", "_usd")) or name in {
-        "repair_rate",
-        "error_rate",
-    }
-
-
-def is_rate(name: str) -> bool:
-    return name.endswith(("_rate", "_accuracy", "_coverage"))
-
-
 @dataclass(frozen=True, slots=True)
 class Delta:
     """A candidate figure against the baseline's, as a person reads it."""
@@ -62,14 +51,7 @@ def delta(name: str, base: float | None, cand: float | None) -> Delta:
     if base is None or cand is None or name == "case_count":
         return Delta("", "none")
     change = cand - base
-    if is_rate(name):
-        text = f"{change * 100:+.1f} pts"
-    elif name.endswith("_ms"):
-        text = f"{change:+.0f} ms"
-    elif name.endswith(("_count", "_tokens")):
-        text = f"{change:+.0f}"
-    else:
-        text = f"{change:+.3f}"
+    text = format_change(name, change)
     if abs(change) < 1e-12:
         return Delta(text, "same")
     better = (change < 0) if lower_is_better(name) else (change > 0)

@@ -15,9 +15,9 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 
-from modelup.decide.figures import format_figure
+from modelup.decide.figures import format_figure, is_rate
 from modelup.decide.summary import percentile
-from modelup.report.view import is_rate, safe_text
+from modelup.report.view import safe_text
 
 PALETTE = ("#4c6ef5", "#e8590c", "#2b8a3e", "#ae3ec9", "#1098ad", "#c92a2a", "#5c940d", "#862e9c")
 _FONT = "font-family=\"system-ui, -apple-system, 'Segoe UI', sans-serif\""
