@@ -36,105 +36,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-DATASET = ROOT / "examples" / "support-ops" / "dataset.json"
-ANSWER = json.dumps(
-    {
-        "category": "incident",
-        "priority": "P1",
-        "should_refuse": False,
-        "summary": "Checkout errors after deploy",
-        "actions": ["rollback the deploy", "update the status page"],
-        "customer_reply": "We are rolling back the change and will update the status page.",
-        "tool_calls": [
-            {
-                "tool_name": "Incident.Declare",
-                "arguments": {
-                    "query": None,
-                    "customerId": None,
-                    "incidentId": "INC-1",
-                    "amountUsd": None,
-                    "replyIntent": None,
-                },
-            }
-        ],
-    }
-)
-
-
-# --------------------------------------------------------------------------- the server
-
-
-def serve(port_out: Any, delay_s: float) -> None:
-    """A minimal HTTP/1.1 keep-alive server: every POST answers a chat completion. It is kept
-    cheap (one answer per model, encoded once) so that it never competes with the harness."""
-    answers: dict[bytes, bytes] = {}
-
-    def answer(model: bytes) -> bytes:
-        if model not in answers:
-            payload = json.dumps(
-                {
-                    "id": "bench",
-                    "object": "chat.completion",
-                    "model": model.decode(),
-                    "system_fingerprint": "fp_bench",
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": ANSWER},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 420, "completion_tokens": 120},
-                }
-            ).encode()
-            answers[model] = (
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                b"Content-Length: %d\r\n\r\n%s" % (len(payload), payload)
-            )
-        return answers[model]
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in head.split(b"\r\n"):
-                    if line[:15].lower() == b"content-length:":
-                        length = int(line[15:])
-                body = await reader.readexactly(length)
-                start = body.find(b'"model":"') + 9
-                model = body[start : body.find(b'"', start)] if start > 8 else b"bench"
-                await asyncio.sleep(delay_s)
-                writer.write(answer(model))
-                await writer.drain()
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            writer.close()
-
-    async def main() -> None:
-        server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
-        port_out.send(server.sockets[0].getsockname()[1])
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(main())
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from loopback import ANSWER, start_server, write_dataset
 
 # --------------------------------------------------------------------------- the phases
-
-
-def write_dataset(path: Path, cases: int) -> None:
-    """``cases`` support-ops cases, each with a unique message (so each is its own call)."""
-    data = json.loads(DATASET.read_text())
-    base = data["cases"] if isinstance(data, dict) else data
-    with path.open("w") as out:
-        for index in range(cases):
-            case = dict(base[index % len(base)])
-            case["id"] = f"B-{index:06d}"
-            case["userMessage"] = f"{case['userMessage']} (ticket {index})"
-            out.write(json.dumps(case) + "\n")
 
 
 def settings_for(work: Path, base_url: str, dataset: Path, concurrency: int) -> Any:
@@ -321,12 +226,8 @@ def main() -> None:
     args = parser.parse_args()
     phases = set(args.phases.split(","))
 
-    receive, send = multiprocessing.Pipe(duplex=False)
-    server = multiprocessing.get_context("spawn").Process(
-        target=serve, args=(send, args.delay_ms / 1000), daemon=True
-    )
-    server.start()
-    base_url = f"http://127.0.0.1:{receive.recv()}/v1"
+    multiprocessing.set_start_method("spawn", force=True)
+    server, base_url, _ = start_server(args.delay_ms / 1000)
     delay = args.delay_ms / 1000
     print(
         f"loopback endpoint {base_url}, delay {args.delay_ms:g} ms, "
