@@ -59,7 +59,7 @@ def label_free_workflow(workflow: Workflow, source: str) -> tuple[Workflow, Labe
     derived = dataclasses.replace(
         workflow,
         checks=checks,
-        case_fields=_inputs_model(workflow.case_fields, inputs),
+        case_fields=inputs_model(workflow.case_fields, inputs),
         quality_weights=weights,
         family_field=workflow.family_field if workflow.family_field in inputs else None,
         gate_rules=(),
@@ -153,7 +153,8 @@ def _first(values: list[Any]) -> Any:
     return value.casefold().strip() if isinstance(value, str) else value
 
 
-def _inputs_model(model: type[BaseModel], inputs: frozenset[str]) -> type[BaseModel]:
+def inputs_model(model: type[BaseModel], inputs: frozenset[str]) -> type[BaseModel]:
+    """The case model restricted to the input fields (what a request carries)."""
     fields: dict[str, Any] = {
         name: (info.annotation, info) for name, info in model.model_fields.items() if name in inputs
     }
@@ -169,6 +170,7 @@ __all__ = [
     "Agreement",
     "LabelFree",
     "agreement_fields",
+    "inputs_model",
     "label_free_workflow",
     "replay_rules",
 ]
