@@ -136,8 +136,8 @@ class TracesSettings(_Section):
     keep_inputs: bool = True
     """Keep the request's input fields, which a replay (``--dataset traces:``) and ``modelup
     golden add`` need. Off: neither can use these traces."""
-    retention_days: float | None = Field(30, gt=0)
-    """Traces older than this are deleted when traces are next recorded; unset: kept."""
+    retention_days: float = Field(30, ge=0)
+    """Traces older than this are deleted when traces are next recorded; 0: kept."""
 
 
 class OtelSettings(_Section):

@@ -78,7 +78,7 @@ def store_row(record: TraceRecord) -> TraceRow:
 
 class StoreSink:
     """Writes records to the project store in batches (every 256 records or every second, and
-    on close), after deleting those older than ``retention_days``."""
+    on close), after deleting those older than ``retention_days`` (0 or ``None``: none)."""
 
     def __init__(self, url: StoreLocation, *, retention_days: float | None = None) -> None:
         self.warnings: list[str] = []
@@ -89,7 +89,7 @@ class StoreSink:
             store = open_trace_store(url)
             assert store is not None  # create=True always opens one
             self._store = store
-            if retention_days is not None:
+            if retention_days:
                 store.prune(datetime.now(UTC) - timedelta(days=retention_days))
         except StoreError as error:
             self._fail(error)
