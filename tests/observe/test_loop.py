@@ -13,7 +13,6 @@ from typing import Any
 from typer.testing import CliRunner
 
 from modelup._cli.main import app
-from modelup.evaluate.dataset import EvalCase
 from modelup.store.traces import TraceQuery, open_trace_store
 from modelup.workflow.policy import Policy
 from support.openai_server import ChatCall, Completion, HttpError, OpenAITestServer, Reply
@@ -25,7 +24,7 @@ BROKEN = "P-03"
 """The production request the candidate's endpoint always fails on."""
 
 
-def documents(tmp_path: Path) -> tuple[Path, Path, list[EvalCase]]:
+def documents(tmp_path: Path) -> tuple[Path, Path]:
     """A golden set (the first eight example cases) and "production" traffic: eight other
     requests, inputs only, with text the golden set does not have."""
     raw = json.loads(INCIDENT_DATASET.read_text())
@@ -40,7 +39,7 @@ def documents(tmp_path: Path) -> tuple[Path, Path, list[EvalCase]]:
         production.append(request)
     traffic = tmp_path / "production.jsonl"
     traffic.write_text("".join(json.dumps(case) + "\n" for case in production))
-    return golden, traffic, []
+    return golden, traffic
 
 
 class Answers:
@@ -116,7 +115,7 @@ def report_of(output: str) -> dict[str, Any]:
 
 
 def test_failed_production_calls_become_golden_cases(tmp_path: Path) -> None:
-    golden, traffic, _ = documents(tmp_path)
+    golden, traffic = documents(tmp_path)
     answers = Answers()
     answers.learn(golden)
     answers.learn(traffic)
@@ -192,7 +191,7 @@ def test_failed_production_calls_become_golden_cases(tmp_path: Path) -> None:
 
 
 def test_recorded_traffic_replays_label_free(tmp_path: Path) -> None:
-    golden, traffic, _ = documents(tmp_path)
+    _, traffic = documents(tmp_path)
     answers = Answers()
     answers.learn(traffic)
     with OpenAITestServer(answers, max_requests=200) as server:

@@ -56,6 +56,31 @@ class CallFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class _WorkflowView:
+    """What every record of a workflow needs of it, worked out once."""
+
+    inputs: tuple[str, ...]
+    label_free: tuple[bool, ...]
+
+
+_VIEWS: dict[int, tuple[Workflow, _WorkflowView]] = {}
+
+
+def _view(workflow: Workflow) -> _WorkflowView:
+    found = _VIEWS.get(id(workflow))
+    if found is not None and found[0] is workflow:
+        return found[1]
+    view = _WorkflowView(
+        inputs=tuple(sorted(workflow.input_fields)),
+        label_free=tuple(workflow.is_label_free(check) for check in workflow.checks),
+    )
+    if len(_VIEWS) > 32:
+        _VIEWS.clear()
+    _VIEWS[id(workflow)] = (workflow, view)  # the workflow is kept, so its id is not reused
+    return view
+
+
+@dataclass(frozen=True, slots=True)
 class Keep:
     """What of the content a record keeps, and which secrets it must never hold."""
 
@@ -87,20 +112,21 @@ def build_record(
     finished = (facts.finished_at or datetime.now(UTC)).astimezone(UTC)
     latency = result.latency_ms if result.error is None else None
     started = finished - timedelta(milliseconds=latency or 0.0)
-    inputs = {
-        name: facts.fields[name] for name in sorted(workflow.input_fields & set(facts.fields))
-    }
+    view = _view(workflow)
+    inputs = {name: facts.fields[name] for name in view.inputs if name in facts.fields}
     checks = [
-        CheckTrace(
+        CheckTrace.model_construct(
             name=spec.name,
             kind=spec.kind,
             figure=spec.figure,
             passed=outcome.passed,
             score=float(outcome.score),
             note=_clip(keep.scrub(outcome.note)),
-            label_free=workflow.is_label_free(spec),
+            label_free=label_free,
         )
-        for spec, outcome in zip(workflow.checks, result.checks, strict=False)
+        for spec, label_free, outcome in zip(
+            workflow.checks, view.label_free, result.checks, strict=False
+        )
     ]
     policies = policy_outcomes(workflow, facts.fields, result.output)
     return TraceRecord(
@@ -142,7 +168,7 @@ def build_record(
         overridden=any(policy.overridden for policy in policies),
         drift=drift,
         latency_ms=latency,
-        usage=UsageTrace(
+        usage=UsageTrace.model_construct(
             input_tokens=result.usage.prompt_tokens, output_tokens=result.usage.completion_tokens
         ),
         cost_usd=case_cost(facts.price, result.usage) if result.error is None else None,
@@ -189,7 +215,7 @@ def policy_outcomes(
         found = values_at(output, path) if output is not None else []
         said = found[0] if found else None
         outcomes.append(
-            PolicyTrace(
+            PolicyTrace.model_construct(
                 check=spec.name,
                 policy=policy.name,
                 output=path,
