@@ -16,7 +16,11 @@ shown on their own).
 
 Usage: .venv/bin/python benchmarks/live_throughput.py [--cases 1000] [--concurrency 64]
            [--delay-ms 50] [--repeat 3] [--stream-cases 100000]
-           [--phases floor,live,cached,stream]
+           [--phases floor,live,cached,stream] [--trace]
+
+--trace runs each live phase twice, without and with a trace of every call recorded in the
+project store (``[traces] enabled``; plus OpenTelemetry export when OTEL_EXPORTER_OTLP_ENDPOINT
+is set), alternating, and prints both medians and their ratio (target: on / off < 1.10).
 
 Targets on a 2-core machine: live wall <= 1.3 x ideal at N = 1000, C = 64; cached < 2 s;
 stream of 100,000 cases with peak RSS < 500 MB.
@@ -63,6 +67,7 @@ def settings_for(work: Path, base_url: str, dataset: Path, concurrency: int) -> 
             },
             "cache": {"path": work / "cache.sqlite"},
             "history": {"enabled": False},
+            "store": {"url": str(work / "store.sqlite")},
         },
     )
 
@@ -181,9 +186,16 @@ def child(argv: list[str]) -> None:
     print(json.dumps(run_phase(Path(work), base_url, Path(dataset), int(concurrency))))
 
 
-def in_child(*args: str) -> dict[str, Any]:
+def in_child(*args: str, trace: bool = False) -> dict[str, Any]:
+    import os
+
+    env = {**os.environ, "MODELUP_TRACES__ENABLED": "true" if trace else "false"}
     done = subprocess.run(
-        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
+        [sys.executable, __file__, "--child", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env,
     )
     if done.returncode != 0:
         raise SystemExit(f"phase {args[0]} failed:\n{done.stderr}")
@@ -223,6 +235,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="live runs (each on a new cache)")
     parser.add_argument("--stream-cases", type=int, default=100_000)
     parser.add_argument("--phases", default="floor,live,cached,stream")
+    parser.add_argument("--trace", action="store_true", help="live phases without and with traces")
     args = parser.parse_args()
     phases = set(args.phases.split(","))
 
@@ -245,12 +258,26 @@ def main() -> None:
                 show("floor", args.cases, in_child("floor", *common), ideal)
             if "live" in phases or "cached" in phases:
                 walls = []
+                traced = []
                 for _ in range(max(1, args.repeat)):
                     for leftover in work.glob("cache.sqlite*"):
                         leftover.unlink()  # each live run starts on an empty cache
                     figures = in_child("live", *common)
                     show("live", args.cases, figures, ideal)
                     walls.append(figures["wall_s"])
+                    if args.trace:
+                        for leftover in work.glob("cache.sqlite*"):
+                            leftover.unlink()
+                        figures = in_child("live", *common, trace=True)
+                        show("traced", args.cases, figures, ideal)
+                        traced.append(figures["wall_s"])
+                if traced:
+                    off, on = median(walls), median(traced)
+                    print(
+                        f"trace   median wall off {off:.2f} s, on {on:.2f} s:"
+                        f" on / off = {on / off:.3f}",
+                        flush=True,
+                    )
                 if len(walls) > 1:
                     middle = median(walls)
                     print(

@@ -18,12 +18,13 @@ _PROXY_VARIABLES = {"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"}
 
 @pytest.fixture(autouse=True)
 def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No MODELUP_ or proxy variable from the developer's shell leaks into a test, and every
-    test runs from an empty directory so that no ./modelup.toml is picked up by accident."""
+    """No MODELUP_, OTEL_ or proxy variable from the developer's shell leaks into a test, and
+    every test runs from an empty directory so that no ./modelup.toml is picked up by accident."""
     import os
 
     for name in list(os.environ):
-        if name.upper().startswith("MODELUP_") or name.upper() in _PROXY_VARIABLES:
+        upper = name.upper()
+        if upper.startswith(("MODELUP_", "OTEL_")) or upper in _PROXY_VARIABLES:
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     yield

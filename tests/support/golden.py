@@ -7,8 +7,8 @@ repository is checked out.
 
 Regenerate (only when the report's content or encoding is meant to change, with a schema note in
 docs/report-schema.md): ``PYTHONPATH=tests .venv/bin/python -m support.golden``. Last regenerated
-when the report encoder became orjson and a rule record started with its declared keys (the
-content, compared as parsed JSON, was unchanged).
+when the configuration gained its ``[traces]`` and ``[otel]`` sections and the report its
+optional ``label_free`` record (null for a labelled run).
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ import typer
 
 from modelup._cli.datasets import validate_dataset
 from modelup._cli.diff import diff
+from modelup._cli.golden import golden
 from modelup._cli.history import history
 from modelup._cli.report import report
 from modelup._cli.run import run
+from modelup._cli.traces import traces
 from modelup._cli.workflows import workflows
 from modelup.session.plan import tool_version
 
@@ -25,6 +27,8 @@ app.command()(diff)
 app.command()(workflows)
 app.command()(report)
 app.command()(history)
+app.add_typer(traces, name="traces")
+app.add_typer(golden, name="golden")
 
 
 @app.command()

@@ -60,6 +60,10 @@ def run(
         str | None,
         typer.Option(metavar="RUN_ID", help="Resume a stopped live run: only missing calls."),
     ] = None,
+    trace: Annotated[
+        bool | None,
+        typer.Option("--trace/--no-trace", help="Record a trace of every call in the store."),
+    ] = None,
 ) -> None:
     """Replay the dataset against baseline and candidate, score, gate and write the report.
 
@@ -77,6 +81,7 @@ def run(
             "formats": ",".join(report_format) if report_format else None,
         },
         "history": {"enabled": history},
+        "traces": {"enabled": trace},
         "llm": {
             "baseline_model_id": baseline,
             "candidate_model_id": (candidate[0] if len(candidate) == 1 else candidate)
@@ -115,8 +120,21 @@ def run(
             errors.print("Interrupted: no report written.")
         raise typer.Exit(EXIT_INTERRUPTED) from None
     view.print_results(out, result.report, result.failures)
-    if result.history_warning is not None:
-        out.print(Text.assemble(("warning: ", "bold yellow"), result.history_warning))
+    label_free = result.report.label_free
+    if label_free is not None:
+        out.print(
+            Text(
+                f"Label-free replay of {label_free.source}: judged on label-free figures only "
+                f"({', '.join(label_free.figures)}). Not run (they need expectations): "
+                f"{', '.join(label_free.skipped_checks) or 'none'}; rules not judged: "
+                f"{', '.join(label_free.skipped_rules) or 'none'}."
+            )
+        )
+    warnings = [result.history_warning] if result.history_warning is not None else []
+    for warning in [*warnings, *result.trace_warnings]:
+        out.print(Text.assemble(("warning: ", "bold yellow"), warning))
+    if result.traced and result.plan.settings.traces.enabled:
+        out.print(Text(f"Traces: {result.traced} call(s) recorded (modelup traces list)."))
     for name, other in result.rendered.items():
         out.print(f"Report ({name}): {other}", markup=False, highlight=False)
     out.print(f"Report: {result.report_path}", markup=False, highlight=False)

@@ -33,7 +33,7 @@ _PATH_KEYS = (
 )
 # Maps whose keys are model ids or request parameters, kept verbatim (``Qwen3:8B`` is not
 # ``qwen3:8_b``): the keys directly under these paths, and everything under an ``extra``.
-_VERBATIM_KEYS = (("models",), ("prices",), ("mock", "models"))
+_VERBATIM_KEYS = (("models",), ("prices",), ("mock", "models"), ("otel", "headers"))
 
 
 def find_config_file(explicit: Path | None, cwd: Path | None = None) -> Path | None:

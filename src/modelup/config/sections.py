@@ -124,6 +124,35 @@ class StoreSettings(_Section):
     password is never printed or saved (``redacted``; hidden from ``repr``)."""
 
 
+class TracesSettings(_Section):
+    """One trace record per model call, kept in the project store (``modelup traces``)."""
+
+    enabled: bool = False
+    """Record a trace of every call of ``modelup run`` (``--trace``); ``modelup serve`` always
+    does."""
+    keep_answers: bool = False
+    """Keep each answer's text and parsed output in its trace. Off: the record says what was
+    decided about the answer, not what it said."""
+    keep_inputs: bool = True
+    """Keep the request's input fields, which a replay (``--dataset traces:``) and ``modelup
+    golden add`` need. Off: neither can use these traces."""
+    retention_days: float = Field(30, ge=0)
+    """Traces older than this are deleted when traces are next recorded; 0: kept."""
+
+
+class OtelSettings(_Section):
+    """Export traces as OpenTelemetry GenAI spans over OTLP/HTTP (the ``otel`` extra). Without
+    an endpoint here, ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``..._TRACES_ENDPOINT``) is used."""
+
+    endpoint: str | None = None
+    """The collector's base URL (``http://localhost:4318``); spans go to ``/v1/traces``."""
+    headers: dict[str, SecretStr] = Field({}, repr=False)
+    """Headers sent with every export (an API key of a hosted backend); never printed."""
+    service_name: str = "modelup"
+    timeout_s: float = Field(5.0, gt=0, le=60)
+    """How long one export may take; a collector that does not answer costs one warning."""
+
+
 class CacheSettings(_Section):
     """The on-disk response cache of live calls (mock runs never use it)."""
 

@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -21,9 +22,11 @@ from modelup.config.sections import (
     LlmSettings,
     MockSettings,
     ModelSettings,
+    OtelSettings,
     PriceSettings,
     PromotionSettings,
     StoreSettings,
+    TracesSettings,
     is_workflow_file,
 )
 from modelup.config.store_url import redact_url
@@ -40,10 +43,12 @@ __all__ = [
     "LlmSettings",
     "MockSettings",
     "ModelSettings",
+    "OtelSettings",
     "PriceSettings",
     "PromotionSettings",
     "Settings",
     "StoreSettings",
+    "TracesSettings",
     "is_workflow_file",
 ]
 
@@ -83,6 +88,8 @@ class Settings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     history: HistorySettings = HistorySettings()
     store: StoreSettings = StoreSettings()
+    traces: TracesSettings = TracesSettings()
+    otel: OtelSettings = OtelSettings()
 
     @property
     def store_url(self) -> str:
@@ -126,4 +133,12 @@ class Settings(BaseSettings):
                 section["api_key"] = "***"
         if data["store"]["url"] is not None:
             data["store"]["url"] = redact_url(data["store"]["url"])
+        data["otel"]["headers"] = {name: "***" for name in data["otel"]["headers"]}
+        if data["otel"]["endpoint"] is not None:
+            data["otel"]["endpoint"] = _without_userinfo(data["otel"]["endpoint"])
         return data
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))

@@ -1,6 +1,7 @@
 """Load a frozen dataset: a JSON array, a JSON object with ``cases``, or JSONL.
 
-Every case has the generic keys ``id``, ``family`` and ``subsets``; the rest are the workflow's
+Every case has the generic keys ``id``, ``family`` and ``subsets`` (and may have
+``provenance``: where a case added from production traces came from); the rest are the workflow's
 case fields, validated by the workflow's case model. camelCase keys are accepted and read as
 snake_case. Any problem is a ``DatasetError`` naming the file and the case (index or line).
 """
@@ -133,6 +134,9 @@ def _case(path: Path, where: str, record: Any, workflow: Workflow) -> EvalCase:
     label = f"{where} (id {case_id})"
     family = fields.pop("family", None)
     subsets = fields.pop("subsets", [])
+    provenance = fields.pop("provenance", None)
+    if provenance is not None and not isinstance(provenance, dict):
+        raise DatasetError(f"{path}: {label}: 'provenance' must be an object")
     if family is not None and not isinstance(family, str):
         raise DatasetError(f"{path}: {label}: 'family' must be a string")
     if not isinstance(subsets, list) or not all(isinstance(s, str) for s in subsets):

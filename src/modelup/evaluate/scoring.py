@@ -35,6 +35,11 @@ class CaseResult:
     error: str | None = None
     epoch: int = 0
     cached: bool = False
+    response_id: str | None = None
+    """The endpoint's id of the completion, when it gave one (for traces)."""
+    finish_reason: str | None = None
+    attempts: int = 1
+    """Calls made for this answer, retries included."""
 
     def check(self, name: str) -> CheckOutcome | None:
         return next((outcome for outcome in self.checks if outcome.name == name), None)
@@ -79,6 +84,9 @@ class Scorer:
             system_fingerprint=response.system_fingerprint,
             epoch=epoch,
             cached=response.cached,
+            response_id=response.response_id,
+            finish_reason=response.finish_reason,
+            attempts=response.attempts,
         )
 
     def errored(self, case: EvalCase, reason: str, *, epoch: int = 0) -> CaseResult:

@@ -26,6 +26,7 @@ from modelup.report.schema import (
     ComparisonRecord,
     DatasetRecord,
     DecisionRecord,
+    LabelFreeRecord,
     ModelRecord,
     PriceRecord,
     PromptRecord,
@@ -217,6 +218,7 @@ def build_report(
     evidence: Sequence[ModelEvidence],
     decision: Decision,
     results: Sequence[Sequence[CaseResult]] | None = None,
+    label_free: LabelFreeRecord | None = None,
 ) -> Report:
     """The report of a run: the baseline (the first target) against each candidate. Without
     ``results`` it is the report's head: every model's ``cases`` empty (they are spooled and
@@ -252,4 +254,5 @@ def build_report(
             verdict=recommended.verdict.value,
             reason=decision.recommendation,
         ),
+        label_free=label_free,
     )

@@ -226,6 +226,22 @@ class PromptRecord(_Record):
     sha256: str
 
 
+class LabelFreeRecord(_Record):
+    """A replay of recorded production requests, which carry no expectations: only figures
+    that need none (label-free) are computed and judged."""
+
+    source: str
+    """Where the cases came from (``traces:failed``)."""
+    figures: list[str]
+    """The figures of this run: every one of them label-free."""
+    skipped_checks: list[str]
+    """The workflow's checks that need expectations: not run, so never counted as failures."""
+    skipped_rules: list[str]
+    """Gate rules on figures that need expectations (or on subsets and families): not judged."""
+    agreement_fields: list[str] = []
+    """The answer's fields ``baseline_agreement_rate`` compares with the baseline's answer."""
+
+
 class WorkflowRecord(_Record):
     name: str
     version: str
@@ -255,6 +271,8 @@ class Report(_Record):
     ranking: list[RankingRecord] = []
     """The candidates best first: verdict, then quality score, then the order given."""
     recommended: RecommendationRecord | None = None
+    label_free: LabelFreeRecord | None = None
+    """Set when the run replayed recorded traces (``--dataset traces:...``)."""
 
     @property
     def baseline(self) -> ModelRecord:

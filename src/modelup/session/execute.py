@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,8 +18,9 @@ from modelup.evaluate.clients import make_clients
 from modelup.evaluate.replay import ProgressCallback, replay_to
 from modelup.evaluate.scoring import CaseResult, Scorer
 from modelup.models.base import ModelClient
+from modelup.observe.label_free import Agreement
 from modelup.report.build import build_report
-from modelup.report.schema import Report
+from modelup.report.schema import LabelFreeRecord, Report
 from modelup.report.stream import CaseSpool, Slimmer, SpooledReport, case_bytes
 from modelup.session.checkpoint import new_run_id
 from modelup.session.plan import RunPlan, tool_version
@@ -55,9 +56,15 @@ async def execute_spooled(
     slim: list[list[CaseResult | None]] = [[None] * trials for _ in plan.targets]
     slim_result = Slimmer()
 
+    agreement = None
+    if plan.label_free is not None:
+        agreement = Agreement(plan.label_free.agreement_fields, len(plan.targets))
+
     def keep(index: int, position: int, result: CaseResult) -> None:
         spool.add(index, position, case_bytes(result, prices[index]))
         slim[index][position] = slim_result(result)
+        if agreement is not None:
+            agreement.on_result(index, result)
 
     try:
         try:
@@ -79,6 +86,11 @@ async def execute_spooled(
             measure(plan.workflow, target, per_target)
             for target, per_target in zip(plan.targets, results, strict=True)
         )
+        if agreement is not None:  # a replay's figure that needs both models' answers
+            evidence = tuple(
+                replace(model, summary={**model.summary, **agreement.figures(index)})
+                for index, model in enumerate(evidence)
+            )
         decision = decide_run(
             plan.workflow,
             evidence,
@@ -100,6 +112,7 @@ async def execute_spooled(
             targets=plan.targets,
             evidence=evidence,
             decision=decision,
+            label_free=_label_free_record(plan),
         )
     except BaseException:
         spool.close()
@@ -130,6 +143,19 @@ async def execute(
 def execute_sync(plan: RunPlan, *, on_result: ProgressCallback | None = None) -> Report:
     """``execute`` with the plan's own clients, from synchronous code."""
     return asyncio.run(execute(plan, on_result=on_result))
+
+
+def _label_free_record(plan: RunPlan) -> LabelFreeRecord | None:
+    info = plan.label_free
+    if info is None:
+        return None
+    return LabelFreeRecord(
+        source=info.source,
+        figures=list(info.figures),
+        skipped_checks=list(info.skipped_checks),
+        skipped_rules=list(info.skipped_rules),
+        agreement_fields=list(info.agreement_fields),
+    )
 
 
 def _every(results: list[CaseResult | None]) -> list[CaseResult]:

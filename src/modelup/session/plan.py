@@ -4,7 +4,7 @@ chosen and checked against the workflow and the dataset."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from typing import Literal
 
@@ -17,6 +17,14 @@ from modelup.evaluate.clients import make_clients
 from modelup.evaluate.dataset import Dataset, load_dataset
 from modelup.evaluate.targets import ModelTarget, plan_targets
 from modelup.models.base import ModelClient
+from modelup.observe.label_free import (
+    AGREEMENT_FIGURE,
+    LabelFree,
+    label_free_workflow,
+    replay_rules,
+)
+from modelup.observe.queries import is_traces_spec
+from modelup.observe.replay import dataset_from_traces
 from modelup.workflow.base import Workflow
 from modelup.workflow.catalog import get_workflow
 
@@ -34,6 +42,9 @@ class RunPlan:
     rules_source: str = "promotion"
     """Where the rules came from: ``config`` ([gate]), ``workflow`` or ``promotion`` (seed)."""
     statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
+    label_free: LabelFree | None = None
+    """Set for a replay of recorded traces (``--dataset traces:...``): no expectations, so only
+    label-free figures are judged."""
 
     @property
     def baseline(self) -> ModelTarget:
@@ -66,16 +77,36 @@ def plan_run(settings: Settings) -> RunPlan:
         raise ConfigError(
             "experiment.dataset_path is not set: give --dataset or set it in modelup.toml"
         )
-    dataset = load_dataset(experiment.dataset_path, workflow)
+    label_free = None
+    dataset_path = experiment.dataset_path
+    if is_traces_spec(dataset_path):
+        spec = str(dataset_path)
+        rules, source = select_rules(settings, workflow)
+        workflow, label_free = label_free_workflow(workflow, spec)
+        rules, skipped = replay_rules(rules, workflow, configured=source == "config")
+        label_free = replace(label_free, skipped_rules=skipped)
+        directory = experiment.runs_directory.parent / "datasets"
+        dataset_path = dataset_from_traces(spec, workflow, settings.store_url, directory)
+    dataset = load_dataset(dataset_path, workflow)
     targets = plan_targets(settings)
-    rules, source = select_rules(settings, workflow)
+    if label_free is None:
+        rules, source = select_rules(settings, workflow)
     rules = _skip_unpriced_cost(rules, targets)
+    extra = (AGREEMENT_FIGURE,) if label_free is not None else ()
     if source == "config":
-        check_rules(rules, workflow, dataset)
+        check_rules(rules, workflow, dataset, extra_figures=extra)
     elif source == "workflow":
-        check_rules(rules, workflow, dataset, where=f"workflow {workflow.name!r} gate_rules")
+        where = f"workflow {workflow.name!r} gate_rules"
+        check_rules(rules, workflow, dataset, where=where, extra_figures=extra)
     return RunPlan(
-        settings, workflow, dataset, targets, rules, source, statistics_settings(settings.gate)
+        settings,
+        workflow,
+        dataset,
+        targets,
+        rules,
+        source,
+        statistics_settings(settings.gate),
+        label_free,
     )
 
 

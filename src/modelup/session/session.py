@@ -22,9 +22,11 @@ from modelup.decide.gate import Verdict
 from modelup.errors import ConfigError, StoreError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.replay import ProgressCallback
+from modelup.evaluate.scoring import CaseResult
 from modelup.models.base import ModelClient
 from modelup.models.cache import CachedClient
 from modelup.models.journal import Journal, JournaledClient
+from modelup.observe.run_trace import RunTracer, open_run_tracer
 from modelup.report.io import read_report, report_filename, unique_path
 from modelup.report.render.formats import write_formats
 from modelup.report.schema import CaseRecord, Report
@@ -38,7 +40,7 @@ from modelup.session.checkpoint import (
     run_directory,
 )
 from modelup.session.execute import execute_spooled
-from modelup.session.plan import RunPlan, plan_run
+from modelup.session.plan import RunPlan, plan_run, tool_version
 from modelup.store.cache import ResponseCache
 from modelup.store.history import record_run
 
@@ -79,6 +81,10 @@ class RunResult:
     """Per model (report order): how many cases failed, and the first few of them."""
     history_warning: str | None = None
     """Why the run could not be recorded in history, if it could not (never a failure)."""
+    trace_warnings: list[str] = field(default_factory=list)
+    """What went wrong recording or exporting the run's traces (never a failure)."""
+    traced: int = 0
+    """Trace records made (``[traces] enabled`` or an OpenTelemetry endpoint)."""
 
     @property
     def verdict(self) -> Verdict:
@@ -128,16 +134,33 @@ class Session:
         self.run_id = run_id = saved.run_id if saved is not None else new_run_id(started)
         report_file = self.report_file or (saved.report_file if saved is not None else None)
         recording = self._open_recording(plan, run_id, started, saved, report_file)
+        tracer: RunTracer | None = None
+        trace_warnings: list[str] = []
         try:
             clients = _compose(plan, clients, recording, saved)
+            tracer = open_run_tracer(
+                plan.settings,
+                workflow=plan.workflow,
+                dataset=plan.dataset,
+                targets=plan.targets,
+                run_id=run_id,
+                client=plan.client_kind,
+                service_version=tool_version(),
+            )
             resumed = len(saved.outcomes) if saved is not None else None
             self.observer.planned(plan, run_id=run_id, resumed_calls=resumed)
             with self.observer.progress(plan) as on_result:
                 executed = asyncio.run(
                     execute_spooled(
-                        plan, clients, on_result=on_result, run_id=run_id, started_at=started
+                        plan,
+                        clients,
+                        on_result=_both(on_result, tracer),
+                        run_id=run_id,
+                        started_at=started,
                     )
                 )
+            if tracer is not None:
+                tracer.decided(executed.decision)
             with executed.report as spooled:
                 report = spooled.head
                 path = report_file or unique_path(
@@ -161,6 +184,8 @@ class Session:
                 self.resumable = False
         finally:
             recording.close()
+            if tracer is not None:
+                trace_warnings = tracer.close()
         return RunResult(
             run_id=run_id,
             plan=plan,
@@ -170,6 +195,8 @@ class Session:
             rendered=rendered,
             failures=failures,
             history_warning=_record_history(plan.settings, report, path),
+            trace_warnings=trace_warnings,
+            traced=tracer.recorder.recorded if tracer is not None else 0,
         )
 
     def _open_recording(
@@ -208,6 +235,22 @@ class Session:
             raise
         self.resumable = True
         return recording
+
+
+def _both(on_result: ProgressCallback | None, tracer: RunTracer | None) -> ProgressCallback | None:
+    """The replay's one result callback: the caller's progress, then the tracer. Without a
+    tracer it is the caller's own, so a run without tracing pays nothing for it."""
+    if tracer is None:
+        return on_result
+    if on_result is None:
+        return tracer.on_result
+    progress, trace = on_result, tracer.on_result
+
+    def both(index: int, result: CaseResult) -> None:
+        progress(index, result)
+        trace(index, result)
+
+    return both
 
 
 def _compose(

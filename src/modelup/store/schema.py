@@ -99,3 +99,34 @@ def m003_decisions(db: Database) -> None:
         "INSERT INTO decisions (run_id, candidate, verdict) "
         f"SELECT run_id, {first}, verdict FROM runs WHERE {single}"
     )
+
+
+@migration
+def m005_traces(db: Database) -> None:
+    """One trace record per model call (``modelup traces``): the indexed columns the queries
+    filter on, and the versioned record itself as JSON."""
+    db.execute_ddl(
+        """
+        CREATE TABLE traces (
+            span_id TEXT PRIMARY KEY,
+            trace_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            source TEXT NOT NULL,
+            run_id TEXT,
+            workflow TEXT NOT NULL,
+            workflow_version TEXT NOT NULL,
+            case_id TEXT,
+            requested_model TEXT NOT NULL,
+            resolved_model TEXT,
+            failed INTEGER NOT NULL,
+            overridden INTEGER NOT NULL,
+            drift INTEGER NOT NULL,
+            errored INTEGER NOT NULL,
+            trace_version INTEGER NOT NULL,
+            record TEXT NOT NULL
+        )
+        """
+    )
+    db.execute_ddl("CREATE INDEX traces_at ON traces (at)")
+    db.execute_ddl("CREATE INDEX traces_workflow_at ON traces (workflow, at)")
+    db.execute_ddl("CREATE INDEX traces_trace_id ON traces (trace_id)")

@@ -14,6 +14,8 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 
 from modelup.config.rules import GateRule
+from modelup.workflow.inputs import fields_read, policy_fields, prompt_fields
+from modelup.workflow.policy import Policy
 from modelup.workflow.prompt import PromptTemplate
 
 Aggregate = Literal["rate", "mean"]
@@ -95,6 +97,32 @@ class Workflow:
     configured ``[gate]`` policy wins over both."""
     source: str | None = None
     """The file the workflow was declared in; ``None`` when it was built in Python."""
+    inputs: frozenset[str] | None = None
+    """The case fields a request carries, as declared (``input = true``); ``None``: inferred,
+    see ``input_fields``."""
+
+    @property
+    def input_fields(self) -> frozenset[str]:
+        """The case fields a request carries: as declared, else every field the prompt renders
+        and every field a policy reads. The rest are expectations (labels)."""
+        if self.inputs is not None:
+            return self.inputs
+        names = set(prompt_fields(self.prompt))
+        for check in self.checks:
+            policy = check.params.get("policy")
+            if isinstance(policy, Policy):
+                names |= policy_fields(policy)
+        return frozenset(names)
+
+    def is_label_free(self, check: CheckSpec) -> bool:
+        """Whether ``check`` reads input fields only, so it can judge a production request
+        that has no expectations (a ``python`` check is never label-free: it sees the case)."""
+        read = fields_read(check.kind, check.params)
+        return read is not None and read <= self.input_fields
+
+    @property
+    def label_free_checks(self) -> tuple[CheckSpec, ...]:
+        return tuple(check for check in self.checks if self.is_label_free(check))
 
     @property
     def check_figures(self) -> tuple[str, ...]:

@@ -40,7 +40,7 @@ FieldType = Literal[
     "map[string]",
 ]
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-RESERVED = frozenset({"id", "family", "subsets"})
+RESERVED = frozenset({"id", "family", "subsets", "provenance"})
 """Keys every case has, whatever the workflow: not available as case fields."""
 
 _SCALARS: dict[str, Any] = {
@@ -61,6 +61,10 @@ class CaseFieldDecl(BaseModel):
     """Allowed values of a ``string`` or ``list[string]`` field, lowest first."""
     default: Any = None
     description: StrictStr = ""
+    input: StrictBool | None = None
+    """True: a request carries this field (the prompt renders it, a policy reads it); false: an
+    expectation a labelled case has and a production request does not. Left out everywhere: the
+    fields the prompt renders and the policies read are the inputs."""
 
     @property
     def has_default(self) -> bool:

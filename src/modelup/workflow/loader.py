@@ -41,6 +41,7 @@ from modelup.workflow.file_format import (
     SimulatorDecl,
     WorkflowFile,
 )
+from modelup.workflow.inputs import prompt_fields
 from modelup.workflow.policy import OPERATORS, Condition, Policy, PolicyRule
 from modelup.workflow.prompt import PromptTemplate
 from modelup.workflow.references import absolute_reference, is_reference, resolve
@@ -143,6 +144,7 @@ def _build(declared: WorkflowFile, path: Path) -> Workflow:
             raise WorkflowError(f"quality_weights.{figure}: no such figure ({_known(figures)})")
     rules = _gate(declared.gate, figures)
     simulator = _simulator(declared.simulator, policies, path)
+    inputs = _inputs(fields, prompt, policies)
     return Workflow(
         name=declared.name,
         version=str(declared.version),
@@ -156,7 +158,34 @@ def _build(declared: WorkflowFile, path: Path) -> Workflow:
         simulator=simulator,
         gate_rules=rules,
         source=str(path.resolve()),
+        inputs=inputs,
     )
+
+
+def _inputs(
+    fields: Mapping[str, CaseFieldDecl], prompt: PromptTemplate, policies: Mapping[str, Policy]
+) -> frozenset[str] | None:
+    """The declared input fields (``input = true``), or ``None`` when no field says (then the
+    fields the prompt renders and the policies read are the inputs). A request must carry what
+    the prompt renders, and a policy decides from what the request carries."""
+    if all(declaration.input is None for declaration in fields.values()):
+        return None
+    inputs = frozenset(name for name, declaration in fields.items() if declaration.input)
+    for name in sorted(prompt_fields(prompt) - inputs):
+        raise WorkflowError(
+            f"case_fields.{name}.input: the prompt renders ${name}, so a request carries it: "
+            "declare it input = true"
+        )
+    for policy_name, policy in policies.items():
+        for r, rule in enumerate(policy.rules):
+            for c, condition in enumerate(rule.when):
+                if condition.field not in inputs:
+                    raise WorkflowError(
+                        f"policies.{policy_name}.rules[{r}].when[{c}]: {condition.field!r} is "
+                        "not an input field: a policy decides from what a request carries "
+                        f"(declare case_fields.{condition.field}.input = true)"
+                    )
+    return inputs
 
 
 def _prompt(declared: PromptDecl, fields: Mapping[str, CaseFieldDecl]) -> PromptTemplate:

@@ -1,0 +1,274 @@
+"""Build a trace record from one call's facts: the same function for a run's case and a served
+request, so both keep exactly the same record."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from modelup.config.endpoints import public_endpoint
+from modelup.evaluate.scoring import CaseResult
+from modelup.models.pricing import Price, case_cost
+from modelup.observe.record import (
+    CheckTrace,
+    PolicyTrace,
+    RequestParameters,
+    Source,
+    TraceRecord,
+    UsageTrace,
+    Validation,
+    inputs_sha256,
+)
+from modelup.workflow.base import CheckSpec, Workflow
+from modelup.workflow.checks import values_at
+from modelup.workflow.checks_semantic import classify
+from modelup.workflow.policy import Policy
+
+_MAX_NOTE = 500
+_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
+_TIMEOUT = re.compile(r"time(d)? ?out", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class CallFacts:
+    """What the run or the shell knows of one finished call, scored."""
+
+    workflow: Workflow
+    result: CaseResult
+    fields: Mapping[str, Any]
+    """The case's or the request's fields (expectations, if any, are not recorded)."""
+    requested_model: str
+    endpoint: str
+    source: Source = "run"
+    provider: str = "openai"
+    finished_at: datetime | None = None
+    """When the answer arrived (default: now)."""
+    role: str | None = None
+    run_id: str | None = None
+    release_id: str | None = None
+    arm: str | None = None
+    fallback: str | None = None
+    price: Price | None = None
+    request: RequestParameters = field(default_factory=RequestParameters)
+
+
+@dataclass(frozen=True, slots=True)
+class _WorkflowView:
+    """What every record of a workflow needs of it, worked out once."""
+
+    inputs: tuple[str, ...]
+    label_free: tuple[bool, ...]
+
+
+_VIEWS: dict[int, tuple[Workflow, _WorkflowView]] = {}
+
+
+def _view(workflow: Workflow) -> _WorkflowView:
+    found = _VIEWS.get(id(workflow))
+    if found is not None and found[0] is workflow:
+        return found[1]
+    view = _WorkflowView(
+        inputs=tuple(sorted(workflow.input_fields)),
+        label_free=tuple(workflow.is_label_free(check) for check in workflow.checks),
+    )
+    if len(_VIEWS) > 32:
+        _VIEWS.clear()
+    _VIEWS[id(workflow)] = (workflow, view)  # the workflow is kept, so its id is not reused
+    return view
+
+
+@dataclass(frozen=True, slots=True)
+class Keep:
+    """What of the content a record keeps, and which secrets it must never hold."""
+
+    answers: bool = False
+    inputs: bool = True
+    secrets: tuple[str, ...] = ()
+
+    def scrub(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        for secret in self.secrets:
+            if secret:
+                text = text.replace(secret, "***")
+        return text
+
+
+def build_record(
+    facts: CallFacts,
+    *,
+    trace_id: str,
+    span_id: str,
+    parent_span_id: str | None = None,
+    drift: bool = False,
+    keep: Keep | None = None,
+) -> TraceRecord:
+    """The trace record of ``facts``, under the given ids."""
+    keep = keep or Keep()
+    workflow, result = facts.workflow, facts.result
+    finished = (facts.finished_at or datetime.now(UTC)).astimezone(UTC)
+    latency = result.latency_ms if result.error is None else None
+    started = finished - timedelta(milliseconds=latency or 0.0)
+    view = _view(workflow)
+    inputs = {name: facts.fields[name] for name in view.inputs if name in facts.fields}
+    checks = [
+        CheckTrace.model_construct(
+            name=spec.name,
+            kind=spec.kind,
+            figure=spec.figure,
+            passed=outcome.passed,
+            score=float(outcome.score),
+            note=_clip(keep.scrub(outcome.note)),
+            label_free=label_free,
+        )
+        for spec, label_free, outcome in zip(
+            workflow.checks, view.label_free, result.checks, strict=False
+        )
+    ]
+    policies = policy_outcomes(workflow, facts.fields, result.output)
+    return TraceRecord(
+        trace_id=trace_id,
+        span_id=span_id,
+        parent_span_id=parent_span_id,
+        started_at=started,
+        finished_at=finished,
+        source=facts.source,
+        run_id=facts.run_id,
+        release_id=facts.release_id,
+        arm=facts.arm,
+        fallback=facts.fallback,
+        workflow=workflow.name,
+        workflow_version=workflow.version,
+        prompt_id=workflow.prompt.id,
+        prompt_sha256=workflow.prompt.sha256,
+        case_id=result.case_id,
+        epoch=result.epoch,
+        role=facts.role,
+        source_ids=source_ids(workflow, facts.fields),
+        inputs=inputs if keep.inputs else None,
+        inputs_sha256=inputs_sha256(inputs),
+        provider=facts.provider,
+        endpoint=public_endpoint(facts.endpoint) if "://" in facts.endpoint else facts.endpoint,
+        requested_model=facts.requested_model,
+        resolved_model=result.resolved_model,
+        system_fingerprint=result.system_fingerprint,
+        response_id=result.response_id,
+        finish_reason=result.finish_reason,
+        request=facts.request,
+        validation=validation(result),
+        repairs=list(result.repairs),
+        checks=checks,
+        policies=policies,
+        action_classes=action_classes(workflow, result.output),
+        passed=result.passed,
+        failed=not result.passed,
+        overridden=any(policy.overridden for policy in policies),
+        drift=drift,
+        latency_ms=latency,
+        usage=UsageTrace.model_construct(
+            input_tokens=result.usage.prompt_tokens, output_tokens=result.usage.completion_tokens
+        ),
+        cost_usd=case_cost(facts.price, result.usage) if result.error is None else None,
+        attempts=result.attempts,
+        cached=result.cached,
+        error=keep.scrub(result.error),
+        error_type=error_type(result.error),
+        answer=keep.scrub(result.raw_output) if keep.answers else None,
+        output=dict(result.output) if keep.answers and result.output is not None else None,
+    )
+
+
+def validation(result: CaseResult) -> Validation:
+    if result.error is not None:
+        return "error"
+    if result.strict_valid:
+        return "strict"
+    return "repaired" if result.valid else "invalid"
+
+
+def error_type(error: str | None) -> str | None:
+    """A low-cardinality class of a failed call's reason (OpenTelemetry's ``error.type``)."""
+    if error is None:
+        return None
+    status = _HTTP_STATUS.search(error)
+    if status is not None:
+        return status.group(1)
+    if _TIMEOUT.search(error):
+        return "timeout"
+    return "call_failed"
+
+
+def policy_outcomes(
+    workflow: Workflow, fields: Mapping[str, Any], output: Mapping[str, Any] | None
+) -> list[PolicyTrace]:
+    """Each policy check's decision from the request's inputs, and whether the answer agreed."""
+    outcomes = []
+    for spec in workflow.checks:
+        policy = spec.params.get("policy")
+        if spec.kind != "policy" or not isinstance(policy, Policy):
+            continue
+        decision = policy.decide(fields)
+        path = str(spec.params["output"])
+        found = values_at(output, path) if output is not None else []
+        said = found[0] if found else None
+        outcomes.append(
+            PolicyTrace.model_construct(
+                check=spec.name,
+                policy=policy.name,
+                output=path,
+                decision=decision.value,
+                rule=decision.rule,
+                reason=decision.reason,
+                model_said=said if isinstance(said, bool | int | float | str) else None,
+                overridden=output is not None and said is not decision.value,
+            )
+        )
+    return outcomes
+
+
+def action_classes(workflow: Workflow, output: Mapping[str, Any] | None) -> list[str]:
+    """The classes of the items a ``lexicon`` check classifies (the suggested next steps)."""
+    if output is None:
+        return []
+    found: dict[str, None] = {}
+    for spec in workflow.checks:
+        if spec.kind != "lexicon":
+            continue
+        for item in _items(output, str(spec.params["output"])):
+            name, _ = classify(
+                str(item), spec.params["classes"], spec.params.get("default", "unclassified")
+            )
+            found[name] = None
+    return list(found)
+
+
+def source_ids(workflow: Workflow, fields: Mapping[str, Any]) -> list[str]:
+    """The ids of the sources a request gave: the keys (or items) of the case fields that
+    ``sources_cited`` checks cite from."""
+    ids: dict[str, None] = {}
+    for field_name in _source_fields(workflow.checks):
+        value = fields.get(field_name)
+        items: Iterable[Any] = value if isinstance(value, Mapping | list) else ()
+        for item in items:
+            ids[str(item)] = None
+    return list(ids)
+
+
+def _source_fields(checks: Iterable[CheckSpec]) -> list[str]:
+    return [str(c.params["case"]) for c in checks if c.kind == "sources_cited"]
+
+
+def _items(output: Mapping[str, Any], path: str) -> list[Any]:
+    found: list[Any] = []
+    for value in values_at(output, path):
+        found.extend(value if isinstance(value, list) else [value])
+    return found
+
+
+def _clip(text: str | None) -> str | None:
+    if text is None or len(text) <= _MAX_NOTE:
+        return text
+    return text[: _MAX_NOTE - 1] + "…"

@@ -1,0 +1,79 @@
+"""The trace of a served request, for ``modelup serve``: the same record and the same sinks as a
+run's calls, so production traces and eval traces are read, queried and replayed alike.
+
+The shell scores each answer with the label-free view of its workflow (``label_free_workflow``)
+and hands the facts here; each request is a trace of its own (a parent span per request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from modelup.config.settings import Settings
+from modelup.evaluate.scoring import CaseResult
+from modelup.models.pricing import Price
+from modelup.observe.build import CallFacts, Keep
+from modelup.observe.otel import header_secrets, open_otel_sink
+from modelup.observe.record import RequestParameters, TraceRecord
+from modelup.observe.recorder import StoreSink, TraceRecorder, TraceSink
+from modelup.workflow.base import Workflow
+
+
+def record_served(
+    recorder: TraceRecorder,
+    *,
+    workflow: Workflow,
+    request_id: str,
+    fields: Mapping[str, Any],
+    result: CaseResult,
+    requested_model: str,
+    endpoint: str,
+    finished_at: datetime | None = None,
+    release_id: str | None = None,
+    arm: str | None = None,
+    fallback: str | None = None,
+    price: Price | None = None,
+    request: RequestParameters | None = None,
+    provider: str = "openai",
+) -> TraceRecord:
+    """Record one served request: ``fields`` are the request's (inputs), ``result`` its scored
+    answer (recorded under ``request_id``), ``release_id`` and ``arm`` the
+    release state it was served under, ``fallback`` any fallback or rollback action taken."""
+    facts = CallFacts(
+        workflow=workflow,
+        result=replace(result, case_id=request_id),
+        fields=fields,
+        requested_model=requested_model,
+        endpoint=endpoint,
+        source="serve",
+        provider=provider,
+        finished_at=finished_at,
+        release_id=release_id,
+        arm=arm,
+        fallback=fallback,
+        price=price,
+        request=request or RequestParameters(),
+    )
+    return recorder.record(facts)
+
+
+def open_serve_recorder(
+    settings: Settings, *, service_version: str, secrets: Sequence[str] = ()
+) -> tuple[TraceRecorder, list[str]]:
+    """The recorder of a serving process: always the project store (serve traces every
+    request), and an OpenTelemetry collector when one is configured; with warnings."""
+    sinks: list[TraceSink] = [
+        StoreSink(settings.store_url, retention_days=settings.traces.retention_days)
+    ]
+    exporter, warning = open_otel_sink(settings, service_version=service_version)
+    if exporter is not None:
+        sinks.append(exporter)
+    keep = Keep(
+        answers=settings.traces.keep_answers,
+        inputs=settings.traces.keep_inputs,
+        secrets=tuple(s for s in (*secrets, *header_secrets(settings)) if s),
+    )
+    return TraceRecorder(sinks, keep=keep), [warning] if warning else []
