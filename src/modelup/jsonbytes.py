@@ -11,6 +11,7 @@ an integer beyond 64 bits is written in full; a non-string key is written as ``s
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -49,7 +50,9 @@ def _writable(value: Any) -> Any:
         return {_key(key): _writable(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [_writable(item) for item in value]
-    return value  # anything else is refused by orjson, as it should be
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _writable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value  # datetimes orjson writes; anything else it refuses, as it should
 
 
 def _key(key: Any) -> str:

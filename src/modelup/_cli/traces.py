@@ -148,7 +148,7 @@ def show(
     if not found:
         raise _exit(StoreError(f"no trace {ident!r}"))
     for record in found:
-        sys.stdout.write(jsonbytes.dumps(record.model_dump(mode="json"), indent=True).decode())
+        sys.stdout.write(jsonbytes.dumps(record, indent=True).decode())
         sys.stdout.write("\n")
 
 

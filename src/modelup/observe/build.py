@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from modelup.config.endpoints import public_endpoint
@@ -25,7 +26,7 @@ from modelup.observe.record import (
 from modelup.workflow.base import CheckSpec, Workflow
 from modelup.workflow.checks import values_at
 from modelup.workflow.checks_semantic import classify
-from modelup.workflow.policy import Policy
+from modelup.workflow.policy import Policy, PolicyDecision
 
 _MAX_NOTE = 500
 _HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
@@ -61,6 +62,10 @@ class _WorkflowView:
 
     inputs: tuple[str, ...]
     label_free: tuple[bool, ...]
+    prompt_sha256: str
+    policy_checks: tuple[CheckSpec, ...]
+    lexicon_checks: tuple[CheckSpec, ...]
+    source_fields: tuple[str, ...]
 
 
 _VIEWS: dict[int, tuple[Workflow, _WorkflowView]] = {}
@@ -73,11 +78,77 @@ def _view(workflow: Workflow) -> _WorkflowView:
     view = _WorkflowView(
         inputs=tuple(sorted(workflow.input_fields)),
         label_free=tuple(workflow.is_label_free(check) for check in workflow.checks),
+        prompt_sha256=workflow.prompt.sha256,
+        policy_checks=tuple(
+            spec
+            for spec in workflow.checks
+            if spec.kind == "policy" and isinstance(spec.params.get("policy"), Policy)
+        ),
+        lexicon_checks=tuple(spec for spec in workflow.checks if spec.kind == "lexicon"),
+        source_fields=tuple(_source_fields(workflow.checks)),
     )
     if len(_VIEWS) > 32:
         _VIEWS.clear()
     _VIEWS[id(workflow)] = (workflow, view)  # the workflow is kept, so its id is not reused
     return view
+
+
+@dataclass(frozen=True, slots=True)
+class _CaseView:
+    """What every call of one case (every model, every epoch) shares: worked out once."""
+
+    fields: Mapping[str, Any]
+    """Kept, so that the id this view is cached under is not reused."""
+    inputs: dict[str, Any]
+    inputs_sha256: str
+    source_ids: list[str]
+    decisions: tuple[PolicyDecision, ...]
+    """Each policy check's decision, in ``_WorkflowView.policy_checks`` order."""
+
+
+_CASES: dict[tuple[int, int], _CaseView] = {}
+_CHECKS: dict[tuple[int, str, bool, float, str | None, bool], CheckTrace] = {}
+_CACHE_LIMIT = 100_000
+
+
+def _case(workflow: Workflow, view: _WorkflowView, fields: Mapping[str, Any]) -> _CaseView:
+    key = (id(workflow), id(fields))
+    found = _CASES.get(key)
+    if found is not None and found.fields is fields:
+        return found
+    inputs = {name: fields[name] for name in view.inputs if name in fields}
+    case = _CaseView(
+        fields=fields,
+        inputs=inputs,
+        inputs_sha256=inputs_sha256(inputs),
+        source_ids=source_ids(workflow, fields),
+        decisions=tuple(spec.params["policy"].decide(fields) for spec in view.policy_checks),
+    )
+    if len(_CASES) >= _CACHE_LIMIT:
+        _CASES.clear()
+    _CASES[key] = case
+    return case
+
+
+def _check(spec: CheckSpec, index: int, label_free: bool, outcome: Any, keep: Keep) -> CheckTrace:
+    """A check's trace; equal outcomes share one (a run has few distinct ones)."""
+    note = _clip(keep.scrub(outcome.note))
+    key = (index, spec.name, bool(outcome.passed), float(outcome.score), note, label_free)
+    found = _CHECKS.get(key)
+    if found is None:
+        found = CheckTrace(
+            name=spec.name,
+            kind=spec.kind,
+            figure=spec.figure,
+            passed=bool(outcome.passed),
+            score=float(outcome.score),
+            note=note,
+            label_free=label_free,
+        )
+        if len(_CHECKS) >= _CACHE_LIMIT:
+            _CHECKS.clear()
+        _CHECKS[key] = found
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,22 +184,14 @@ def build_record(
     latency = result.latency_ms if result.error is None else None
     started = finished - timedelta(milliseconds=latency or 0.0)
     view = _view(workflow)
-    inputs = {name: facts.fields[name] for name in view.inputs if name in facts.fields}
+    case = _case(workflow, view, facts.fields)
     checks = [
-        CheckTrace.model_construct(
-            name=spec.name,
-            kind=spec.kind,
-            figure=spec.figure,
-            passed=outcome.passed,
-            score=float(outcome.score),
-            note=_clip(keep.scrub(outcome.note)),
-            label_free=label_free,
-        )
-        for spec, label_free, outcome in zip(
-            workflow.checks, view.label_free, result.checks, strict=False
+        _check(spec, index, label_free, outcome, keep)
+        for index, (spec, label_free, outcome) in enumerate(
+            zip(workflow.checks, view.label_free, result.checks, strict=False)
         )
     ]
-    policies = policy_outcomes(workflow, facts.fields, result.output)
+    policies = _policies(view, case, result.output)
     return TraceRecord(
         trace_id=trace_id,
         span_id=span_id,
@@ -143,13 +206,13 @@ def build_record(
         workflow=workflow.name,
         workflow_version=workflow.version,
         prompt_id=workflow.prompt.id,
-        prompt_sha256=workflow.prompt.sha256,
+        prompt_sha256=view.prompt_sha256,
         case_id=result.case_id,
         epoch=result.epoch,
         role=facts.role,
-        source_ids=source_ids(workflow, facts.fields),
-        inputs=inputs if keep.inputs else None,
-        inputs_sha256=inputs_sha256(inputs),
+        source_ids=case.source_ids,
+        inputs=case.inputs if keep.inputs else None,
+        inputs_sha256=case.inputs_sha256,
         provider=facts.provider,
         endpoint=public_endpoint(facts.endpoint) if "://" in facts.endpoint else facts.endpoint,
         requested_model=facts.requested_model,
@@ -162,15 +225,13 @@ def build_record(
         repairs=list(result.repairs),
         checks=checks,
         policies=policies,
-        action_classes=action_classes(workflow, result.output),
+        action_classes=_action_classes(view, result.output),
         passed=result.passed,
         failed=not result.passed,
         overridden=any(policy.overridden for policy in policies),
         drift=drift,
         latency_ms=latency,
-        usage=UsageTrace.model_construct(
-            input_tokens=result.usage.prompt_tokens, output_tokens=result.usage.completion_tokens
-        ),
+        usage=_usage(result.usage.prompt_tokens, result.usage.completion_tokens),
         cost_usd=case_cost(facts.price, result.usage) if result.error is None else None,
         attempts=result.attempts,
         cached=result.cached,
@@ -201,6 +262,63 @@ def error_type(error: str | None) -> str | None:
     return "call_failed"
 
 
+def _policies(
+    view: _WorkflowView, case: _CaseView, output: Mapping[str, Any] | None
+) -> list[PolicyTrace]:
+    outcomes = []
+    for spec, decision in zip(view.policy_checks, case.decisions, strict=True):
+        outcomes.append(_policy_trace(spec, decision, output))
+    return outcomes
+
+
+def _policy_trace(
+    spec: CheckSpec, decision: PolicyDecision, output: Mapping[str, Any] | None
+) -> PolicyTrace:
+    path = str(spec.params["output"])
+    found = values_at(output, path) if output is not None else []
+    said = found[0] if found else None
+    return PolicyTrace(
+        check=spec.name,
+        policy=spec.params["policy"].name,
+        output=path,
+        decision=decision.value,
+        rule=decision.rule,
+        reason=decision.reason,
+        model_said=said if isinstance(said, bool | int | float | str) else None,
+        overridden=output is not None and said is not decision.value,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _usage(input_tokens: int, output_tokens: int) -> UsageTrace:
+    return UsageTrace(input_tokens=input_tokens, output_tokens=output_tokens)
+
+
+def _action_classes(view: _WorkflowView, output: Mapping[str, Any] | None) -> list[str]:
+    if output is None or not view.lexicon_checks:
+        return []
+    found: dict[str, None] = {}
+    for spec in view.lexicon_checks:
+        for item in _items(output, str(spec.params["output"])):
+            found[_classify(id(spec), spec, str(item))] = None
+    return list(found)
+
+
+_CLASSES: dict[tuple[int, str], str] = {}
+
+
+def _classify(key: int, spec: CheckSpec, item: str) -> str:
+    found = _CLASSES.get((key, item))
+    if found is None:
+        found, _ = classify(
+            item, spec.params["classes"], spec.params.get("default", "unclassified")
+        )
+        if len(_CLASSES) >= _CACHE_LIMIT:
+            _CLASSES.clear()
+        _CLASSES[(key, item)] = found
+    return found
+
+
 def policy_outcomes(
     workflow: Workflow, fields: Mapping[str, Any], output: Mapping[str, Any] | None
 ) -> list[PolicyTrace]:
@@ -215,7 +333,7 @@ def policy_outcomes(
         found = values_at(output, path) if output is not None else []
         said = found[0] if found else None
         outcomes.append(
-            PolicyTrace.model_construct(
+            PolicyTrace(
                 check=spec.name,
                 policy=policy.name,
                 output=path,

@@ -71,9 +71,11 @@ def records(rows: Iterable[TraceRow]) -> Iterator[TraceRecord]:
     """The records of ``rows``; a record this modelup cannot read is a ``StoreError``."""
     for row in rows:
         try:
-            yield TraceRecord.model_validate_json(row.record)
+            yield TraceRecord.from_json(row.record)
         except ValidationError as exc:
             raise StoreError(
                 f"trace {row.span_id}: cannot read a trace record of version "
                 f"{row.trace_version}: {exc.errors()[0]['msg']}"
             ) from None
+        except ValueError as exc:  # not JSON at all: a damaged row
+            raise StoreError(f"trace {row.span_id}: damaged trace record: {exc}") from None

@@ -14,11 +14,13 @@ endpoint is kept without userinfo, and every text field is scrubbed of the run's
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, TypeAdapter, with_config
 
 from modelup import jsonbytes
 
@@ -29,11 +31,14 @@ Validation = Literal["strict", "repaired", "invalid", "error"]
 Source = Literal["run", "serve"]
 
 
-class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+# A record's parts are plain frozen dataclasses: built for every call, they must be cheap to
+# make and to encode (orjson writes dataclasses natively); pydantic checks them when a stored
+# record is read back (``TraceRecord.from_json``).
 
 
-class CheckTrace(_Record):
+@dataclass(frozen=True, kw_only=True)
+@with_config(ConfigDict(extra="forbid"))
+class CheckTrace:
     """One check of the answer (a validator), as the workflow declares it and as it went."""
 
     name: str
@@ -46,7 +51,9 @@ class CheckTrace(_Record):
     """The check reads input fields only, so it judges a production request too."""
 
 
-class PolicyTrace(_Record):
+@dataclass(frozen=True, kw_only=True)
+@with_config(ConfigDict(extra="forbid"))
+class PolicyTrace:
     """A deterministic policy's decision on this request, and whether the model agreed."""
 
     check: str
@@ -64,18 +71,24 @@ class PolicyTrace(_Record):
     it. A call without a valid answer is failed, not overridden."""
 
 
-class UsageTrace(_Record):
+@dataclass(frozen=True, kw_only=True)
+@with_config(ConfigDict(extra="forbid"))
+class UsageTrace:
     input_tokens: int = 0
     output_tokens: int = 0
 
 
-class RequestParameters(_Record):
+@dataclass(frozen=True, kw_only=True)
+@with_config(ConfigDict(extra="forbid"))
+class RequestParameters:
     temperature: float | None = None
     max_tokens: int | None = None
     seed: int | None = None
 
 
-class TraceRecord(_Record):
+@dataclass(frozen=True, kw_only=True)
+@with_config(ConfigDict(extra="forbid"))
+class TraceRecord:
     """One model call. Field order is the JSON's key order."""
 
     trace_version: Literal[1] = TRACE_VERSION
@@ -102,7 +115,7 @@ class TraceRecord(_Record):
     epoch: int = 0
     role: str | None = None
     """``baseline`` or ``candidate`` in a run."""
-    source_ids: list[str] = []
+    source_ids: list[str] = field(default_factory=list)
     """The identifiers of the sources (retrieved documents) the request gave."""
     inputs: dict[str, Any] | None = None
     """The request's input fields (``[traces] keep_inputs``); what a replay sends again."""
@@ -115,13 +128,13 @@ class TraceRecord(_Record):
     system_fingerprint: str | None = None
     response_id: str | None = None
     finish_reason: str | None = None
-    request: RequestParameters = RequestParameters()
+    request: RequestParameters = field(default_factory=lambda: RequestParameters())
     validation: Validation
     """The contract's verdict: ``strict``, ``repaired``, ``invalid``, or ``error`` (no answer)."""
-    repairs: list[str] = []
-    checks: list[CheckTrace] = []
-    policies: list[PolicyTrace] = []
-    action_classes: list[str] = []
+    repairs: list[str] = field(default_factory=list)
+    checks: list[CheckTrace] = field(default_factory=list)
+    policies: list[PolicyTrace] = field(default_factory=list)
+    action_classes: list[str] = field(default_factory=list)
     """The classes of the suggested next steps (``read``, ``write``...), in order first seen."""
     passed: bool
     failed: bool
@@ -132,7 +145,7 @@ class TraceRecord(_Record):
     """The answering identity (model, fingerprint) differs from the first one seen for the
     requested model on this endpoint by this recorder."""
     latency_ms: float | None = None
-    usage: UsageTrace = UsageTrace()
+    usage: UsageTrace = field(default_factory=lambda: UsageTrace())
     cost_usd: float | None = None
     attempts: int = 1
     cached: bool = False
@@ -147,7 +160,17 @@ class TraceRecord(_Record):
 
     def to_json(self) -> bytes:
         """The record as compact JSON (modelup's one encoder)."""
-        return jsonbytes.compact(self.model_dump(mode="json"))
+        return jsonbytes.compact(self)
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> TraceRecord:
+        """A stored record read back and checked; raises ``pydantic.ValidationError`` (and
+        ``ValueError`` on text that is not JSON). Parsed by ``json.loads``, which reads back the
+        ``\\udXXX`` escape of a lone surrogate from model text; pydantic's parser refuses it."""
+        return _ADAPTER.validate_python(json.loads(data))
+
+
+_ADAPTER: TypeAdapter[TraceRecord] = TypeAdapter(TraceRecord)
 
 
 def inputs_sha256(inputs: Mapping[str, Any]) -> str:
