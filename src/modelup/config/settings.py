@@ -17,6 +17,7 @@ from modelup.config.sections import (
     CacheSettings,
     ExperimentSettings,
     GateSettings,
+    GraderSettings,
     HistorySettings,
     LlmSettings,
     MockSettings,
@@ -36,6 +37,7 @@ __all__ = [
     "CacheSettings",
     "ExperimentSettings",
     "GateSettings",
+    "GraderSettings",
     "HistorySettings",
     "LlmSettings",
     "MockSettings",
@@ -83,6 +85,7 @@ class Settings(BaseSettings):
     cache: CacheSettings = CacheSettings()
     history: HistorySettings = HistorySettings()
     store: StoreSettings = StoreSettings()
+    grader: GraderSettings = GraderSettings()
 
     @property
     def store_url(self) -> str:
@@ -126,4 +129,6 @@ class Settings(BaseSettings):
                 section["api_key"] = "***"
         if data["store"]["url"] is not None:
             data["store"]["url"] = redact_url(data["store"]["url"])
+        if data["grader"]["model"] is None:
+            del data["grader"]  # no grader: the saved configuration is what it was without one
         return data

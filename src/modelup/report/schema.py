@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from modelup.config.rules import GateRule
+from modelup.report.grader_schema import GraderRecord
 
 SCHEMA_VERSION = 1
 
@@ -255,6 +256,16 @@ class Report(_Record):
     ranking: list[RankingRecord] = []
     """The candidates best first: verdict, then quality score, then the order given."""
     recommended: RecommendationRecord | None = None
+    grader: GraderRecord | None = None
+    """The grader model beside the gate (``report.grader_schema``); only when there was one."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_grader(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A run without a grader writes exactly the report it wrote before there were graders.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("grader", True) is None:
+            del data["grader"]
+        return data
 
     @property
     def baseline(self) -> ModelRecord:

@@ -43,6 +43,8 @@ def lower_is_better(name: str) -> bool:
     return name.endswith(("_ms", "_count", "_tokens", "_usd")) or name in {
         "repair_rate",
         "error_rate",
+        "grader_loss_rate",
+        "grader_error_rate",
     }
 
 

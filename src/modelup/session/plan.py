@@ -10,11 +10,15 @@ from typing import Literal
 
 from modelup.config.rules import GateRule
 from modelup.config.settings import Settings
+from modelup.decide.grader import grader_figure_names
+from modelup.decide.grader_rules import check_grader_figures, with_grader_rules
 from modelup.decide.paired import StatisticsSettings
 from modelup.decide.rules import check_rules, select_rules, statistics_settings
 from modelup.errors import ConfigError, WorkflowError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.dataset import Dataset, load_dataset
+from modelup.evaluate.grader_setup import plan_grader
+from modelup.evaluate.grading import GraderPlan
 from modelup.evaluate.targets import ModelTarget, plan_targets
 from modelup.models.base import ModelClient
 from modelup.workflow.base import Workflow
@@ -34,6 +38,8 @@ class RunPlan:
     rules_source: str = "promotion"
     """Where the rules came from: ``config`` ([gate]), ``workflow`` or ``promotion`` (seed)."""
     statistics: StatisticsSettings = field(default_factory=StatisticsSettings)
+    grader: GraderPlan | None = None
+    """The grader model beside the gate (``[grader]``), if one is configured."""
 
     @property
     def baseline(self) -> ModelTarget:
@@ -70,12 +76,25 @@ def plan_run(settings: Settings) -> RunPlan:
     targets = plan_targets(settings)
     rules, source = select_rules(settings, workflow)
     rules = _skip_unpriced_cost(rules, targets)
+    grader = plan_grader(settings, workflow)
+    extra = grader_figure_names(grader) if grader is not None else ()
+    if grader is not None:
+        check_grader_figures(grader, workflow)
     if source == "config":
-        check_rules(rules, workflow, dataset)
+        check_rules(rules, workflow, dataset, extra_figures=extra)
     elif source == "workflow":
         check_rules(rules, workflow, dataset, where=f"workflow {workflow.name!r} gate_rules")
+    if grader is not None:
+        rules = with_grader_rules(rules, grader, settings.grader.authority)
     return RunPlan(
-        settings, workflow, dataset, targets, rules, source, statistics_settings(settings.gate)
+        settings,
+        workflow,
+        dataset,
+        targets,
+        rules,
+        source,
+        statistics_settings(settings.gate),
+        grader,
     )
 
 

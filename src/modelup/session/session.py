@@ -21,6 +21,7 @@ from modelup.decide.decision import Decision
 from modelup.decide.gate import Verdict
 from modelup.errors import ConfigError, StoreError
 from modelup.evaluate.clients import make_clients
+from modelup.evaluate.grader_setup import make_grader_client
 from modelup.evaluate.replay import ProgressCallback
 from modelup.models.base import ModelClient
 from modelup.models.cache import CachedClient
@@ -130,12 +131,26 @@ class Session:
         recording = self._open_recording(plan, run_id, started, saved, report_file)
         try:
             clients = _compose(plan, clients, recording, saved)
+            grader = None
+            if plan.grader is not None:
+                # The grader gets the same middleware as the models under test.
+                grader = _wrap(
+                    make_grader_client(plan.settings, plan.grader),
+                    plan.grader.target.endpoint,
+                    recording,
+                    saved,
+                )
             resumed = len(saved.outcomes) if saved is not None else None
             self.observer.planned(plan, run_id=run_id, resumed_calls=resumed)
             with self.observer.progress(plan) as on_result:
                 executed = asyncio.run(
                     execute_spooled(
-                        plan, clients, on_result=on_result, run_id=run_id, started_at=started
+                        plan,
+                        clients,
+                        on_result=on_result,
+                        run_id=run_id,
+                        started_at=started,
+                        grader_client=grader,
                     )
                 )
             with executed.report as spooled:
@@ -223,17 +238,21 @@ def _compose(
     composed: list[ModelClient] = []
     for target, client in zip(plan.targets, clients, strict=True):
         if id(client) not in wrapped:
-            outer: ModelClient = client
-            if recording.cache is not None:
-                outer = CachedClient(outer, recording.cache, endpoint=target.endpoint)
-            if recording.journal is not None:
-                resumed = saved.outcomes if saved is not None else None
-                outer = JournaledClient(
-                    outer, recording.journal, endpoint=target.endpoint, resumed=resumed
-                )
-            wrapped[id(client)] = outer
+            wrapped[id(client)] = _wrap(client, target.endpoint, recording, saved)
         composed.append(wrapped[id(client)])
     return composed
+
+
+def _wrap(
+    client: ModelClient, endpoint: str, recording: _Recording, saved: SavedRun | None
+) -> ModelClient:
+    outer: ModelClient = client
+    if recording.cache is not None:
+        outer = CachedClient(outer, recording.cache, endpoint=endpoint)
+    if recording.journal is not None:
+        resumed = saved.outcomes if saved is not None else None
+        outer = JournaledClient(outer, recording.journal, endpoint=endpoint, resumed=resumed)
+    return outer
 
 
 def resume_plan(current: Settings, run_id: str) -> tuple[RunPlan, SavedRun]:

@@ -41,6 +41,7 @@ from modelup.workflow.file_format import (
     SimulatorDecl,
     WorkflowFile,
 )
+from modelup.workflow.grader import grader_spec
 from modelup.workflow.policy import OPERATORS, Condition, Policy, PolicyRule
 from modelup.workflow.prompt import PromptTemplate
 from modelup.workflow.references import absolute_reference, is_reference, resolve
@@ -156,6 +157,7 @@ def _build(declared: WorkflowFile, path: Path) -> Workflow:
         simulator=simulator,
         gate_rules=rules,
         source=str(path.resolve()),
+        grader=grader_spec(declared.grader, contract),
     )
 
 
