@@ -60,6 +60,12 @@ def run(
         str | None,
         typer.Option(metavar="RUN_ID", help="Resume a stopped live run: only missing calls."),
     ] = None,
+    grader: Annotated[
+        str | None,
+        typer.Option(
+            metavar="MODEL", help="Grader model beside the gate (a signal): pairwise, rubric."
+        ),
+    ] = None,
 ) -> None:
     """Replay the dataset against baseline and candidate, score, gate and write the report.
 
@@ -89,6 +95,7 @@ def run(
             "enabled": False if no_cache else None,
             "refresh": True if refresh_cache else None,
         },
+        "grader": {"model": grader},
     }
     out = Console(soft_wrap=True)
     errors = Console(stderr=True, soft_wrap=True)

@@ -60,7 +60,7 @@ def prompt_sha256() -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_PAIRWISE_CONTRACT: dict[str, Any] = {
+PAIRWISE_CONTRACT: dict[str, Any] = {
     "type": "object",
     "required": ["winner", "reason"],
     "additionalProperties": False,
@@ -196,7 +196,7 @@ class Grader:
         self.unavailable: str | None = None
         """Set when the grader failed in a way no further call could change (a wrong route, a
         rejected key, an unknown model): every later judgement errors without a call."""
-        self._pairwise = Contract(_PAIRWISE_CONTRACT)
+        self._pairwise = Contract(PAIRWISE_CONTRACT)
         self._rubric = Contract(rubric_contract(plan.rubric)) if plan.rubric else None
         self._rubric_prompt = RUBRIC_PROMPT.format(low=RUBRIC_SCALE[0], high=RUBRIC_SCALE[1])
 
