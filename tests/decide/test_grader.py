@@ -14,6 +14,7 @@ from modelup.decide.paired import StatisticsSettings
 from modelup.evaluate.grading import (
     GraderPlan,
     GraderTarget,
+    Mode,
     OrderVerdict,
     PairJudgement,
     RubricJudgement,
@@ -55,13 +56,13 @@ def grading(
     rubric: Sequence[Sequence[RubricJudgement]] = (),
     *,
     graded_plan: GraderPlan | None = None,
-    tallies: dict[str, Tally] | None = None,
+    tallies: dict[Mode, Tally] | None = None,
 ) -> Grading:
     return Grading(
         plan=graded_plan or plan(rubric=bool(rubric)),
         pairs=(tuple(pairs),) if pairs else (),
         rubric=tuple(tuple(r) for r in rubric),
-        tallies=tallies or {"pairwise": Tally(), "rubric": Tally()},  # type: ignore[dict-item]
+        tallies=tallies or {"pairwise": Tally(), "rubric": Tally()},
     )
 
 
@@ -175,7 +176,7 @@ def test_rubric_only_conflicts_come_from_the_scores() -> None:
 
 
 def test_grading_costs_the_tokens_at_the_graders_price() -> None:
-    tallies = {
+    tallies: dict[Mode, Tally] = {
         "pairwise": Tally(calls=4, prompt_tokens=1000, completion_tokens=100),
         "rubric": Tally(calls=2, failed=1, prompt_tokens=500, completion_tokens=50),
     }

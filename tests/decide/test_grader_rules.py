@@ -37,8 +37,7 @@ PLAN = GraderPlan(
 
 def rule(figure: str, authority: str = "conditional", **extra: object) -> GateRule:
     return GateRule.model_validate(
-        {"figure": figure, "comparison": "floor", "threshold": 0.0, "authority": authority}
-        | extra
+        {"figure": figure, "comparison": "floor", "threshold": 0.0, "authority": authority} | extra
     )
 
 
@@ -91,7 +90,10 @@ def test_a_grader_figure_may_not_shadow_a_workflow_figure() -> None:
 
 def test_grader_figures_enter_every_summary() -> None:
     base, cand = outcomes("PPPP"), outcomes("PPPP")
-    targets = [ModelTarget("baseline", "base", "simulated"), ModelTarget("candidate", "cand", "simulated")]
+    targets = [
+        ModelTarget("baseline", "base", "simulated"),
+        ModelTarget("candidate", "cand", "simulated"),
+    ]
     evidence = [measure(TOY, t, r) for t, r in zip(targets, (base, cand), strict=True)]
     pairs = tuple(
         PairJudgement("win", (OrderVerdict(True, "candidate"), OrderVerdict(False, "candidate")))

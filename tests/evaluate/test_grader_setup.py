@@ -79,7 +79,9 @@ def test_the_client_is_the_endpoint_live_and_simulated_in_mock_runs() -> None:
     client = make_grader_client(live, plan)
     assert isinstance(client, OpenAICompatibleClient)
     assert client.base_url == "https://judge.example/v1"
-    mock = live.model_copy(update={"experiment": live.experiment.model_copy(update={"use_mock_client": True})})
+    mock = live.model_copy(
+        update={"experiment": live.experiment.model_copy(update={"use_mock_client": True})}
+    )
     assert isinstance(make_grader_client(mock, plan), SimulatedGrader)
     mocked = plan_grader(mock, SUPPORT_OPS)
     assert mocked is not None and mocked.target.endpoint == "simulated"

@@ -164,15 +164,24 @@ def test_rubric_scores_every_criterion() -> None:
     assert judged == RubricJudgement(scores=scores, reason="ok")
     assert judged.mean == 3.0
     sent = data(client.calls[0])
-    assert sent["answer"] == CAND and sent["criteria"] == {"clarity": "Clear.", "grounding": "Grounded."}
+    assert sent["answer"] == CAND and sent["criteria"] == {
+        "clarity": "Clear.",
+        "grounding": "Grounded.",
+    }
     assert client.calls[0].epoch == 2
 
 
 @pytest.mark.parametrize(
     "scores",
-    [{"clarity": 6, "grounding": 2}, {"clarity": 0, "grounding": 2}, {"clarity": 3},
-     {"clarity": 3, "grounding": 2, "tone": 1}, {"clarity": "4", "grounding": 2},
-     {"clarity": True, "grounding": 2}, {"clarity": 3.5, "grounding": 2}],
+    [
+        {"clarity": 6, "grounding": 2},
+        {"clarity": 0, "grounding": 2},
+        {"clarity": 3},
+        {"clarity": 3, "grounding": 2, "tone": 1},
+        {"clarity": "4", "grounding": 2},
+        {"clarity": True, "grounding": 2},
+        {"clarity": 3.5, "grounding": 2},
+    ],
 )
 def test_a_rubric_answer_off_the_scale_or_the_criteria_is_errored(scores: Any) -> None:
     judge, _ = grader(json.dumps({"scores": scores, "reason": "ok"}))

@@ -28,8 +28,7 @@ DATASET = Dataset(
     Path("cases.json"),
     "0" * 64,
     tuple(
-        EvalCase(f"C{n}", "incident", (), {"user_message": f"case {n}", **FIELDS})
-        for n in range(3)
+        EvalCase(f"C{n}", "incident", (), {"user_message": f"case {n}", **FIELDS}) for n in range(3)
     ),
 )
 EPOCHS = 2

@@ -31,6 +31,7 @@ CONFIG = Path(__file__).resolve().parents[2] / "examples" / "support-ops" / "mod
 
 def hostile_grader(request: ChatRequest) -> ChatResponse:
     data: dict[str, Any] = json.loads(request.messages[-1].content)
+    answer: dict[str, Any]
     if "answer_A" in data:
         answer = {"winner": "B", "reason": HOSTILE}
     else:

@@ -169,7 +169,7 @@ def test_position_bias_is_cancelled_by_the_swap_rule(tmp_path: Path) -> None:
 
 
 def test_a_failing_or_off_contract_grader_errors_those_judgements_only(tmp_path: Path) -> None:
-    workflow, dataset = support_ops()
+    _, dataset = support_ops()
     messages = {case.fields["user_message"]: case.id for case in dataset.cases}
     calls: dict[str, int] = {}
     winning = prefers(TAG)
@@ -206,7 +206,9 @@ def test_a_failing_or_off_contract_grader_errors_those_judgements_only(tmp_path:
 def test_an_unavailable_grader_never_stops_the_run(tmp_path: Path) -> None:
     grader = ScriptedGrader(lambda data: HttpError(404, "model 'judge' not found"))
     with OpenAITestServer(routed({**models(), "judge": grader})) as server:
-        path = config(tmp_path, server.base_url, grader='[grader]\nmodel = "judge"\nmode = "pairwise"\n')
+        path = config(
+            tmp_path, server.base_url, grader='[grader]\nmodel = "judge"\nmode = "pairwise"\n'
+        )
         result, report = run(path)
     assert report.grader is not None
     assert "does not serve model 'judge'" in (report.grader.unavailable or "")
@@ -224,9 +226,7 @@ def test_the_grader_never_overturns_a_deterministic_block(tmp_path: Path, author
     promise = " We guarantee a fix by tomorrow."
     grader = ScriptedGrader(prefers(promise), scores_by_tag(promise))
     with OpenAITestServer(routed({**models(promise), "judge": grader})) as server:
-        path = config(
-            tmp_path, server.base_url, grader=GRADER + f'authority = "{authority}"\n'
-        )
+        path = config(tmp_path, server.base_url, grader=GRADER + f'authority = "{authority}"\n')
         result, report = run(path)
     assert report.grader is not None
     assert report.grader.pairwise[0].wins == CASES

@@ -16,7 +16,7 @@ from modelup.models.base import ModelClient
 from modelup.models.openai import OpenAICompatibleClient, RetryPolicy
 from modelup.models.pricing import Price
 from modelup.workflow.base import Workflow
-from modelup.workflow.grader import check_grader_fields, contract_fields
+from modelup.workflow.grader_spec import check_grader_fields, contract_fields
 
 
 def plan_grader(settings: Settings, workflow: Workflow) -> GraderPlan | None:

@@ -41,7 +41,7 @@ from modelup.workflow.file_format import (
     SimulatorDecl,
     WorkflowFile,
 )
-from modelup.workflow.grader import grader_spec
+from modelup.workflow.grader_spec import grader_spec
 from modelup.workflow.policy import OPERATORS, Condition, Policy, PolicyRule
 from modelup.workflow.prompt import PromptTemplate
 from modelup.workflow.references import absolute_reference, is_reference, resolve

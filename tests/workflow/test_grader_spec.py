@@ -3,11 +3,11 @@ the file is loaded, with errors naming the file and the key."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-import tomllib
 
 from modelup.errors import WorkflowError
 from modelup.workflow.base import Criterion
@@ -55,12 +55,18 @@ def test_a_grader_table_is_read(tmp_path: Path) -> None:
     ("grader", "message"),
     [
         ('[grader]\nfields = ["reply"]\n', r"grader.fields\[0\]: 'reply' is not a field"),
-        ('[grader]\nfields = ["summary", "summary"]\n', r"grader.fields\[1\]: 'summary' is given twice"),
+        (
+            '[grader]\nfields = ["summary", "summary"]\n',
+            r"grader.fields\[1\]: 'summary' is given twice",
+        ),
         (
             '[[grader.rubric]]\nname = "Brevity"\ndescription = "x"\n',
             r"grader.rubric\[0\].name: String should match",
         ),
-        ('[[grader.rubric]]\nname = "brevity"\n', r"grader.rubric\[0\].description: Field required"),
+        (
+            '[[grader.rubric]]\nname = "brevity"\n',
+            r"grader.rubric\[0\].description: Field required",
+        ),
         (
             '[[grader.rubric]]\nname = "a"\ndescription = "x"\n'
             '[[grader.rubric]]\nname = "a"\ndescription = "y"\n',
