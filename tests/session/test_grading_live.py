@@ -9,12 +9,14 @@ deterministic Block.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from modelup.config.loading import load_settings
+from modelup.errors import ClientError
 from modelup.report.io import read_report
 from modelup.report.render.html import render_html
 from modelup.report.schema import Report
@@ -256,3 +258,40 @@ def test_a_grader_rule_raised_on_purpose_can_hold(tmp_path: Path) -> None:
     assert signal.verdict.value == "Promote"
     assert raised.verdict.value == "Hold"
     assert any("rubric score" in reason.lower() for reason in report.decision.reasons)
+
+
+def test_a_resumed_run_does_not_ask_the_grader_again(tmp_path: Path) -> None:
+    _, dataset = support_ops()
+    late = {case.fields["user_message"] for case in dataset.cases[20:]}
+    stopping = [True]
+    candidate = models()["cand"]
+
+    def flaky_candidate(call: Any) -> Any:
+        if stopping[0] and call.last_content in late:
+            # Stop the run (resumable) once the grader has answered some 40 calls.
+            deadline = time.monotonic() + 10
+            while len(grader.calls) < 40 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            return HttpError(401, "key revoked")
+        return candidate(call)
+
+    grader = ScriptedGrader(prefers(TAG), scores_by_tag(TAG))
+    routes = {**models(), "cand": flaky_candidate, "judge": grader}
+    with OpenAITestServer(routed(routes)) as server:
+        path = config(tmp_path, server.base_url, grader=GRADER)
+        no_cache = {"cache": {"enabled": False}}  # only the journal may answer again
+        session = Session(load_settings(path, no_cache))
+        with pytest.raises(ClientError):
+            session.run()
+        asked_before = len(grader.calls)
+        stopping[0] = False
+        assert session.run_id is not None
+        result = Session(load_settings(path, no_cache), resume=session.run_id).run()
+    report = read_report(result.report_path)
+    asked = [json.dumps(data, sort_keys=True) for data in grader.calls]
+    assert len(set(asked)) == 4 * CASES
+    # Answers journaled before the stop are not asked for again; only the calls in flight when
+    # the run stopped (at most ``concurrency`` = 4) never got an answer and are asked again.
+    again = len(asked) - len(set(asked))
+    assert again <= 4 and asked_before >= 40
+    assert report.grader is not None and report.grader.pairwise[0].wins == CASES
