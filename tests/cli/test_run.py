@@ -289,3 +289,19 @@ def test_live_http_errors_become_errored_cases(tmp_path: Path) -> None:
     assert candidate["summary"]["error_count"] == 2
     assert all("context length exceeded" in case["error"] for case in candidate["cases"])
     assert report["decision"]["verdict"] != "Promote"
+
+
+def test_bundled_example_with_the_simulated_grader_still_rolls_back(
+    tmp_path: Path, support_ops_config: Path
+) -> None:
+    result = invoke("--config", support_ops_config, "--report-dir", tmp_path, "--grader", "judge")
+    assert result.exit_code == 4, result.output
+    assert "Grader: judge (pairwise and rubric)" in result.output
+    assert "Grader judge (simulated): pairwise and rubric" in result.output
+    report = read_report(result.output)
+    assert report["decision"]["verdict"] == "Rollback"
+    assert report["grader"]["modes"] == ["pairwise", "rubric"]
+    assert report["grader"]["usage"]["calls"] > 0
+    names = [rule["name"] for rule in report["decision"]["rules"]]
+    assert names[-2:] == ["grader preference", "grader rubric"]
+    assert {rule["authority"] for rule in report["decision"]["rules"][-2:]} == {"signal"}

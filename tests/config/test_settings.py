@@ -247,3 +247,30 @@ def test_redacted_strips_the_store_password(monkeypatch: pytest.MonkeyPatch) -> 
     assert redacted["store"]["url"] == "postgresql://team@db.internal:5432/modelup"
     assert "hunter2" not in json.dumps(redacted)
     assert "hunter2" not in repr(load_settings()) and "hunter2" not in str(load_settings())
+
+
+def test_grader_section_from_file_environment_and_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(
+        tmp_path / "modelup.toml",
+        '[grader]\nmodel = "judge"\nmode = "pairwise"\nfields = ["summary"]\n',
+    )
+    settings = load_settings(path)
+    assert (settings.grader.model, settings.grader.mode) == ("judge", "pairwise")
+    assert settings.grader.authority == "signal"
+    monkeypatch.setenv("MODELUP_GRADER__AUTHORITY", "conditional")
+    assert load_settings(path).grader.authority == "conditional"
+    assert load_settings(path, {"grader": {"model": "other"}}).grader.model == "other"
+
+
+def test_a_grader_can_never_block(tmp_path: Path) -> None:
+    path = write(tmp_path / "modelup.toml", '[grader]\nmodel = "judge"\nauthority = "block"\n')
+    with pytest.raises(ConfigError, match=r"grader.authority"):
+        load_settings(path)
+
+
+def test_the_saved_configuration_has_a_grader_only_when_there_is_one(tmp_path: Path) -> None:
+    assert "grader" not in load_settings().redacted()
+    path = write(tmp_path / "modelup.toml", '[grader]\nmodel = "judge"\n')
+    assert load_settings(path).redacted()["grader"]["model"] == "judge"

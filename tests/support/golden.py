@@ -82,6 +82,13 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
             "gate": {"rules": _SIGNIFICANT_RULES, "bootstrap_resamples": 500},
         },
     ),
+    "support-ops-grader": (
+        "support-ops",
+        {
+            "grader": {"model": "judge"},
+            "prices": {"judge": {"input_per_million": 0.5, "output_per_million": 1.5}},
+        },
+    ),
 }
 
 

@@ -48,6 +48,11 @@ def print_header(console: Console, plan: RunPlan, version: str) -> None:
         ("Baseline", plan.baseline.model),
         *(("Candidate", target.model) for target in plan.candidates),
         ("Endpoint", plan.baseline.endpoint),
+        *(
+            (("Grader", f"{plan.grader.target.model} ({' and '.join(plan.grader.modes)})"),)
+            if plan.grader is not None
+            else ()
+        ),
     ]
     for name, value in rows:
         console.print(Text.assemble((f"{name}: ", "dim"), value))

@@ -64,6 +64,12 @@ def run(
         bool | None,
         typer.Option("--trace/--no-trace", help="Record a trace of every call in the store."),
     ] = None,
+    grader: Annotated[
+        str | None,
+        typer.Option(
+            metavar="MODEL", help="Grader model beside the gate (a signal): pairwise, rubric."
+        ),
+    ] = None,
 ) -> None:
     """Replay the dataset against baseline and candidate, score, gate and write the report.
 
@@ -94,6 +100,7 @@ def run(
             "enabled": False if no_cache else None,
             "refresh": True if refresh_cache else None,
         },
+        "grader": {"model": grader},
     }
     out = Console(soft_wrap=True)
     errors = Console(stderr=True, soft_wrap=True)

@@ -198,6 +198,24 @@ class MockSettings(_Section):
     """Extra or overriding profiles, keyed by name; keys are the workflow simulator's."""
 
 
+class GraderSettings(_Section):
+    """A grader model beside the deterministic gate (``[grader]``): pairwise and rubric
+    judgements reported as figures, gated as signals unless raised on purpose."""
+
+    model: str | None = Field(None, min_length=1)
+    """The grader's model id: any OpenAI-compatible endpoint, with its ``[models."id"]``
+    settings and ``[prices."id"]``; a simulated grader stands in for it in mock runs. Unset:
+    no grader."""
+    mode: Literal["pairwise", "rubric", "both"] | None = None
+    """What the grader does; unset: ``both`` when the workflow declares a rubric, else
+    ``pairwise``."""
+    fields: list[str] = []
+    """The contract fields the grader reads; empty: the workflow's ``[grader] fields``, else
+    every field of the contract."""
+    authority: Literal["signal", "conditional"] = "signal"
+    """The authority of the default grader rules; a grader never blocks."""
+
+
 def is_workflow_file(reference: str | Path) -> bool:
     """A reference ending in ``.toml``, ``.yaml`` or ``.yml`` is a file, anything else a name."""
     return Path(reference).suffix.lower() in WORKFLOW_FILE_SUFFIXES

@@ -18,6 +18,7 @@ from modelup.config.sections import (
     CacheSettings,
     ExperimentSettings,
     GateSettings,
+    GraderSettings,
     HistorySettings,
     LlmSettings,
     MockSettings,
@@ -39,6 +40,7 @@ __all__ = [
     "CacheSettings",
     "ExperimentSettings",
     "GateSettings",
+    "GraderSettings",
     "HistorySettings",
     "LlmSettings",
     "MockSettings",
@@ -90,6 +92,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     traces: TracesSettings = TracesSettings()
     otel: OtelSettings = OtelSettings()
+    grader: GraderSettings = GraderSettings()
 
     @property
     def store_url(self) -> str:
@@ -136,6 +139,8 @@ class Settings(BaseSettings):
         data["otel"]["headers"] = {name: "***" for name in data["otel"]["headers"]}
         if data["otel"]["endpoint"] is not None:
             data["otel"]["endpoint"] = _without_userinfo(data["otel"]["endpoint"])
+        if data["grader"]["model"] is None:
+            del data["grader"]  # no grader: the saved configuration is what it was without one
         return data
 
 

@@ -23,7 +23,7 @@ Summary = Mapping[str, float | None]
 Unit = Literal["rate", "ms", "usd", "count", "tokens", "score"]
 
 _RATE_SUFFIXES = ("_rate", "_accuracy", "_coverage")
-_LOWER_IS_BETTER = frozenset({"repair_rate", "error_rate"})
+_LOWER_IS_BETTER = frozenset({"repair_rate", "error_rate", "grader_loss_rate", "grader_error_rate"})
 
 
 def figure_names(workflow: Workflow) -> tuple[str, ...]:

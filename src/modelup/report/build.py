@@ -13,12 +13,14 @@ from typing import Literal
 from modelup.decide.decision import CandidateDecision, Decision, Ranked
 from modelup.decide.evidence import ModelEvidence
 from modelup.decide.gate import RuleOutcome
+from modelup.decide.grader import GraderEvidence
 from modelup.decide.paired import CandidateComparison, FigureChange
 from modelup.decide.trials import TrialsSummary
 from modelup.evaluate.dataset import Dataset
 from modelup.evaluate.scoring import CaseResult
 from modelup.evaluate.targets import ModelTarget
 from modelup.models.pricing import Price, case_cost
+from modelup.report.grader_build import grader_record
 from modelup.report.schema import (
     CaseRecord,
     ChangeRecord,
@@ -219,10 +221,12 @@ def build_report(
     decision: Decision,
     results: Sequence[Sequence[CaseResult]] | None = None,
     label_free: LabelFreeRecord | None = None,
+    grader: GraderEvidence | None = None,
 ) -> Report:
     """The report of a run: the baseline (the first target) against each candidate. Without
     ``results`` it is the report's head: every model's ``cases`` empty (they are spooled and
-    streamed into the file by ``report.stream``), everything else the same."""
+    streamed into the file by ``report.stream``), everything else the same. ``grader`` is what
+    the grader found, when the run had one."""
     with_cases = results is not None
     models = [
         model_record(
@@ -255,4 +259,5 @@ def build_report(
             reason=decision.recommendation,
         ),
         label_free=label_free,
+        grader=grader_record(grader) if grader is not None else None,
     )

@@ -9,9 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model_serializer
 
 from modelup.config.rules import GateRule
+from modelup.report.grader_schema import GraderRecord
 
 SCHEMA_VERSION = 1
 
@@ -273,6 +274,16 @@ class Report(_Record):
     recommended: RecommendationRecord | None = None
     label_free: LabelFreeRecord | None = None
     """Set when the run replayed recorded traces (``--dataset traces:...``)."""
+    grader: GraderRecord | None = None
+    """The grader model beside the gate (``report.grader_schema``); only when there was one."""
+
+    @model_serializer(mode="wrap")
+    def _without_absent_grader(self, handler: SerializerFunctionWrapHandler) -> Any:
+        # A run without a grader writes exactly the report it wrote before there were graders.
+        data = handler(self)
+        if isinstance(data, dict) and data.get("grader", True) is None:
+            del data["grader"]
+        return data
 
     @property
     def baseline(self) -> ModelRecord:

@@ -14,8 +14,13 @@ from pathlib import Path
 
 from modelup.decide.decision import Decision, decide_run
 from modelup.decide.evidence import ModelEvidence, measure
+from modelup.decide.grader import GraderEvidence, grader_evidence
+from modelup.decide.grader_rules import with_grader_figures
 from modelup.evaluate.clients import make_clients
-from modelup.evaluate.replay import ProgressCallback, replay_to
+from modelup.evaluate.grader_setup import make_grader_client
+from modelup.evaluate.grading import Grader
+from modelup.evaluate.grading_run import GradingRun
+from modelup.evaluate.replay import ProgressCallback, ResultSink, replay_to
 from modelup.evaluate.scoring import CaseResult, Scorer
 from modelup.models.base import ModelClient
 from modelup.observe.label_free import Agreement
@@ -33,6 +38,8 @@ class Executed:
     report: SpooledReport
     evidence: tuple[ModelEvidence, ...]
     decision: Decision
+    grader: GraderEvidence | None = None
+    """What the grader's judgements show, when the run had a grader."""
 
 
 async def execute_spooled(
@@ -43,10 +50,13 @@ async def execute_spooled(
     run_id: str | None = None,
     started_at: datetime | None = None,
     spool_directory: Path | None = None,
+    grader_client: ModelClient | None = None,
 ) -> Executed:
     """Replay ``plan`` with ``clients`` (one per target; closed afterwards), decide, and build
     the report's head. Write the report with ``Executed.report.write`` and close it to delete
-    the spool (in ``spool_directory``, default the system's temporary directory)."""
+    the spool (in ``spool_directory``, default the system's temporary directory). When the
+    plan has a grader, ``grader_client`` (default: the plan's own) grades the answers as they
+    arrive."""
     started = started_at or datetime.now(UTC)
     scorer = Scorer(plan.workflow)
     epochs = max(1, plan.settings.experiment.epochs)
@@ -55,6 +65,19 @@ async def execute_spooled(
     spool = CaseSpool(len(plan.targets), trials, spool_directory)
     slim: list[list[CaseResult | None]] = [[None] * trials for _ in plan.targets]
     slim_result = Slimmer()
+    grading: GradingRun | None = None
+    closing = list(clients)
+    if plan.grader is not None:
+        if grader_client is None:
+            grader_client = make_grader_client(plan.settings, plan.grader)
+        closing.append(grader_client)
+        grading = GradingRun(
+            Grader(plan.grader, plan.workflow, grader_client),
+            plan.dataset,
+            len(plan.targets),
+            epochs=epochs,
+            concurrency=plan.settings.experiment.concurrency,
+        )
 
     agreement = None
     if plan.label_free is not None:
@@ -66,19 +89,28 @@ async def execute_spooled(
         if agreement is not None:
             agreement.on_result(index, result)
 
+    sink: ResultSink = keep if grading is None else _both(keep, grading.add)
+
+    graded = None
     try:
         try:
+            if grading is not None:
+                grading.start()
             await replay_to(
                 plan.dataset,
                 scorer,
                 list(zip(plan.targets, clients, strict=True)),
-                keep,
+                sink,
                 concurrency=plan.settings.experiment.concurrency,
                 epochs=epochs,
                 on_result=on_result,
             )
+            if grading is not None:
+                graded = await grading.finish()
         finally:
-            for client in {id(client): client for client in clients}.values():
+            if grading is not None:
+                await grading.stop()
+            for client in {id(client): client for client in closing}.values():
                 await client.aclose()
         finished = datetime.now(UTC)
         results = [_every(per_target) for per_target in slim]
@@ -91,6 +123,11 @@ async def execute_spooled(
                 replace(model, summary={**model.summary, **agreement.figures(index)})
                 for index, model in enumerate(evidence)
             )
+        grader = None
+        if graded is not None:
+            models = [target.model for target in plan.targets]
+            grader = grader_evidence(graded, results, models, plan.statistics)
+            evidence = with_grader_figures(evidence, grader)
         decision = decide_run(
             plan.workflow,
             evidence,
@@ -113,11 +150,12 @@ async def execute_spooled(
             evidence=evidence,
             decision=decision,
             label_free=_label_free_record(plan),
+            grader=grader,
         )
     except BaseException:
         spool.close()
         raise
-    return Executed(SpooledReport(head, spool, results), evidence, decision)
+    return Executed(SpooledReport(head, spool, results), evidence, decision, grader)
 
 
 async def execute(
@@ -127,14 +165,21 @@ async def execute(
     on_result: ProgressCallback | None = None,
     run_id: str | None = None,
     started_at: datetime | None = None,
+    grader_client: ModelClient | None = None,
 ) -> Report:
     """The whole report in memory, every case included, for small runs and tests: ``plan``
     replayed with ``clients`` (default: the plan's own bare clients, no cache, no journal, no
-    history). ``modelup.run`` is what ``modelup run`` does."""
+    history) and graded with ``grader_client`` when the plan has a grader (default: the
+    plan's own). ``modelup.run`` is what ``modelup run`` does."""
     if clients is None:
         clients = make_clients(plan.settings, plan.workflow, plan.dataset, plan.targets)
     executed = await execute_spooled(
-        plan, clients, on_result=on_result, run_id=run_id, started_at=started_at
+        plan,
+        clients,
+        on_result=on_result,
+        run_id=run_id,
+        started_at=started_at,
+        grader_client=grader_client,
     )
     with executed.report as spooled:
         return spooled.full()
@@ -156,6 +201,16 @@ def _label_free_record(plan: RunPlan) -> LabelFreeRecord | None:
         skipped_rules=list(info.skipped_rules),
         agreement_fields=list(info.agreement_fields),
     )
+
+
+def _both(first: ResultSink, second: ResultSink) -> ResultSink:
+    """A sink handing each result to ``first``, then to ``second``."""
+
+    def sink(index: int, position: int, result: CaseResult) -> None:
+        first(index, position, result)
+        second(index, position, result)
+
+    return sink
 
 
 def _every(results: list[CaseResult | None]) -> list[CaseResult]:

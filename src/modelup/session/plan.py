@@ -10,11 +10,15 @@ from typing import Literal
 
 from modelup.config.rules import GateRule
 from modelup.config.settings import Settings
+from modelup.decide.grader import grader_figure_names
+from modelup.decide.grader_rules import check_grader_figures, with_grader_rules
 from modelup.decide.paired import StatisticsSettings
 from modelup.decide.rules import check_rules, select_rules, statistics_settings
 from modelup.errors import ConfigError, WorkflowError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.dataset import Dataset, load_dataset
+from modelup.evaluate.grader_setup import plan_grader
+from modelup.evaluate.grading import GraderPlan
 from modelup.evaluate.targets import ModelTarget, plan_targets
 from modelup.models.base import ModelClient
 from modelup.observe.label_free import (
@@ -45,6 +49,8 @@ class RunPlan:
     label_free: LabelFree | None = None
     """Set for a replay of recorded traces (``--dataset traces:...``): no expectations, so only
     label-free figures are judged."""
+    grader: GraderPlan | None = None
+    """The grader model beside the gate (``[grader]``), if one is configured."""
 
     @property
     def baseline(self) -> ModelTarget:
@@ -92,12 +98,18 @@ def plan_run(settings: Settings) -> RunPlan:
     if label_free is None:
         rules, source = select_rules(settings, workflow)
     rules = _skip_unpriced_cost(rules, targets)
-    extra = (AGREEMENT_FIGURE,) if label_free is not None else ()
+    extra: tuple[str, ...] = (AGREEMENT_FIGURE,) if label_free is not None else ()
+    grader = plan_grader(settings, workflow)
+    if grader is not None:
+        extra += tuple(grader_figure_names(grader))
+        check_grader_figures(grader, workflow)
     if source == "config":
         check_rules(rules, workflow, dataset, extra_figures=extra)
     elif source == "workflow":
         where = f"workflow {workflow.name!r} gate_rules"
         check_rules(rules, workflow, dataset, where=where, extra_figures=extra)
+    if grader is not None:
+        rules = with_grader_rules(rules, grader, settings.grader.authority)
     return RunPlan(
         settings,
         workflow,
@@ -107,6 +119,7 @@ def plan_run(settings: Settings) -> RunPlan:
         source,
         statistics_settings(settings.gate),
         label_free,
+        grader,
     )
 
 

@@ -21,6 +21,7 @@ from modelup.decide.decision import Decision
 from modelup.decide.gate import Verdict
 from modelup.errors import ConfigError, StoreError
 from modelup.evaluate.clients import make_clients
+from modelup.evaluate.grader_setup import make_grader_client
 from modelup.evaluate.replay import ProgressCallback
 from modelup.evaluate.scoring import CaseResult
 from modelup.models.base import ModelClient
@@ -147,6 +148,15 @@ class Session:
                 client=plan.client_kind,
                 service_version=tool_version(),
             )
+            grader = None
+            if plan.grader is not None:
+                # The grader gets the same middleware as the models under test.
+                grader = _wrap(
+                    make_grader_client(plan.settings, plan.grader),
+                    plan.grader.target.endpoint,
+                    recording,
+                    saved,
+                )
             resumed = len(saved.outcomes) if saved is not None else None
             self.observer.planned(plan, run_id=run_id, resumed_calls=resumed)
             with self.observer.progress(plan) as on_result:
@@ -157,6 +167,7 @@ class Session:
                         on_result=_both(on_result, tracer),
                         run_id=run_id,
                         started_at=started,
+                        grader_client=grader,
                     )
                 )
             if tracer is not None:
@@ -266,17 +277,21 @@ def _compose(
     composed: list[ModelClient] = []
     for target, client in zip(plan.targets, clients, strict=True):
         if id(client) not in wrapped:
-            outer: ModelClient = client
-            if recording.cache is not None:
-                outer = CachedClient(outer, recording.cache, endpoint=target.endpoint)
-            if recording.journal is not None:
-                resumed = saved.outcomes if saved is not None else None
-                outer = JournaledClient(
-                    outer, recording.journal, endpoint=target.endpoint, resumed=resumed
-                )
-            wrapped[id(client)] = outer
+            wrapped[id(client)] = _wrap(client, target.endpoint, recording, saved)
         composed.append(wrapped[id(client)])
     return composed
+
+
+def _wrap(
+    client: ModelClient, endpoint: str, recording: _Recording, saved: SavedRun | None
+) -> ModelClient:
+    outer: ModelClient = client
+    if recording.cache is not None:
+        outer = CachedClient(outer, recording.cache, endpoint=endpoint)
+    if recording.journal is not None:
+        resumed = saved.outcomes if saved is not None else None
+        outer = JournaledClient(outer, recording.journal, endpoint=endpoint, resumed=resumed)
+    return outer
 
 
 def resume_plan(current: Settings, run_id: str) -> tuple[RunPlan, SavedRun]:

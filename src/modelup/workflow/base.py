@@ -78,6 +78,28 @@ class Simulator(Protocol):
     ) -> SimulatedAnswer: ...
 
 
+RUBRIC_SCALE = (1, 5)
+"""Every rubric criterion is scored on this scale, lowest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    """One rubric criterion: a name (an identifier) and what a grader looks for."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class GraderSpec:
+    """What a grader model reads of an answer and the rubric it scores it on (a workflow
+    file's ``[grader]``); the model that grades is the configuration's choice."""
+
+    fields: tuple[str, ...] = ()
+    """Contract fields the grader reads; empty: every field of the contract."""
+    rubric: tuple[Criterion, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Workflow:
     """A registered workflow: everything that is specific to one structured-output task."""
@@ -123,6 +145,10 @@ class Workflow:
     @property
     def label_free_checks(self) -> tuple[CheckSpec, ...]:
         return tuple(check for check in self.checks if self.is_label_free(check))
+
+    grader: GraderSpec | None = None
+    """What a grader model reads and its rubric; ``None``: a grader reads every contract
+    field and has no rubric."""
 
     @property
     def check_figures(self) -> tuple[str, ...]:

@@ -92,6 +92,16 @@ class SimulatorDecl(Declaration):
     profiles: dict[str, dict[str, Any]] = {}
 
 
+class CriterionDecl(Declaration):
+    name: StrictStr = Field(pattern=IDENTIFIER)
+    description: StrictStr = Field(min_length=1)
+
+
+class GraderDecl(Declaration):
+    fields: list[StrictStr] = []
+    rubric: list[CriterionDecl] = []
+
+
 class WorkflowFile(Declaration):
     format_version: Literal[1] = FORMAT_VERSION
     name: StrictStr = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
@@ -106,3 +116,4 @@ class WorkflowFile(Declaration):
     policies: dict[str, PolicyDecl] = {}
     gate: GateDecl | None = None
     simulator: SimulatorDecl | None = None
+    grader: GraderDecl | None = None

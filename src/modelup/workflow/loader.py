@@ -41,6 +41,7 @@ from modelup.workflow.file_format import (
     SimulatorDecl,
     WorkflowFile,
 )
+from modelup.workflow.grader_spec import grader_spec
 from modelup.workflow.inputs import prompt_fields
 from modelup.workflow.policy import OPERATORS, Condition, Policy, PolicyRule
 from modelup.workflow.prompt import PromptTemplate
@@ -159,6 +160,7 @@ def _build(declared: WorkflowFile, path: Path) -> Workflow:
         gate_rules=rules,
         source=str(path.resolve()),
         inputs=inputs,
+        grader=grader_spec(declared.grader, contract),
     )
 
 

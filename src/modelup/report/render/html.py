@@ -9,6 +9,7 @@ autoescaping after ``safe_text``; only our own stylesheet, script and charts are
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
@@ -23,6 +24,8 @@ from markupsafe import Markup
 
 from modelup.decide.figures import format_figure, label
 from modelup.errors import ReportError
+from modelup.report import grader_view
+from modelup.report.grader_schema import GradedCaseRecord
 from modelup.report.render.charts import latency_histograms
 from modelup.report.schema import CaseRecord, CheckRecord, ModelRecord, Report
 from modelup.report.view import (
@@ -92,6 +95,8 @@ class _Cell:
     checks: tuple[CheckRecord, ...]
     parsed: str
     raw: str
+    grading: tuple[str, ...] = ()
+    """What the grader said beside this answer, when the run had a grader."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,11 +170,21 @@ def _trials(report: Report) -> list[tuple[str, list[tuple[str, str]], int]]:
     return rows
 
 
-def _row(report: Report, row: CaseRow) -> _Row:
+def _row(
+    report: Report, row: CaseRow, graded: dict[tuple[str, int], GradedCaseRecord] | None = None
+) -> _Row:
     cells = tuple(
         _cell(model, record, index > 0 and row.regressed(index))
         for index, (model, record) in enumerate(zip(report.models, row.records, strict=True))
     )
+    judged = (graded or {}).get((row.case_id, row.epoch))
+    if judged is not None:
+        cells = tuple(
+            dataclasses.replace(
+                cell, grading=grader_view.case_lines(judged, model.requested_model, model.role)
+            )
+            for cell, model in zip(cells, report.models, strict=True)
+        )
     return _Row(
         key=" ".join((row.case_id, row.family, *row.subsets)),
         label=row.label,
@@ -217,7 +232,8 @@ def render_html(report: Report) -> str:
             "form-action 'none'",
         )
     )
-    rows = [_row(report, row) for row in case_rows(report)]
+    graded = grader_view.graded_cases(report)
+    rows = [_row(report, row, graded) for row in case_rows(report)]
     latencies = [
         (
             f"{model.role} {model.requested_model}",
@@ -253,9 +269,40 @@ def render_html(report: Report) -> str:
         identity=[(m, identity_notes(m)) for m in report.models if identity_notes(m)],
         trials=_trials(report),
         recommended_reason=getattr(getattr(report, "recommended", None), "reason", None),
+        grader=_grader(report),
         csp=csp,
         style=Markup(style),
         script=Markup(script),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Grader:
+    """The grader section of the page."""
+
+    headline: str
+    pairwise_header: tuple[str, ...]
+    pairwise: list[tuple[str, ...]]
+    rubric_header: tuple[str, ...]
+    rubric: list[tuple[str, ...]]
+    changes: list[str]
+    conflicts: list[str]
+    rules: list[str]
+
+
+def _grader(report: Report) -> _Grader | None:
+    grader = grader_view.grader_of(report)
+    if grader is None:
+        return None
+    return _Grader(
+        headline=grader_view.headline(grader),
+        pairwise_header=grader_view.PAIRWISE_HEADER,
+        pairwise=grader_view.pairwise_rows(grader),
+        rubric_header=grader_view.rubric_header(grader) if grader.rubric_scores else (),
+        rubric=grader_view.rubric_rows(grader),
+        changes=grader_view.rubric_change_lines(grader),
+        conflicts=grader_view.conflict_lines(grader),
+        rules=grader_view.rule_lines(report),
     )
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from modelup.decide.figures import format_figure, label
+from modelup.report import grader_view
 from modelup.report.render.html import write_text_file
 from modelup.report.schema import ModelRecord, Report
 from modelup.report.view import (
@@ -117,6 +118,45 @@ def _case_table(
     return [*lines, ""]
 
 
+def _grader(report: Report) -> list[str]:
+    """The grader beside the gate: headline, pairwise and rubric tables, conflicts with the
+    checks, and what it said per case (folded away, capped)."""
+    grader = grader_view.grader_of(report)
+    if grader is None:
+        return []
+    lines = ["### Grader", "", md(grader_view.headline(grader), None), ""]
+    if grader.pairwise:
+        rows = [[md(cell) for cell in row] for row in grader_view.pairwise_rows(grader)]
+        header = list(grader_view.PAIRWISE_HEADER)
+        lines += [*_table(header, rows, "l" + "r" * (len(header) - 1)), ""]
+    if grader.rubric_scores:
+        header = [md(cell) for cell in grader_view.rubric_header(grader)]
+        rows = [[md(cell) for cell in row] for row in grader_view.rubric_rows(grader)]
+        lines += [*_table(header, rows, "l" + "r" * (len(header) - 1)), ""]
+        lines += [f"- {md(line, None)}" for line in grader_view.rubric_change_lines(grader)]
+        lines.append("")
+    conflicts = grader_view.conflict_lines(grader)
+    if conflicts:
+        lines += ["**Where the grader and the checks disagree:**", ""]
+        lines += [*(f"- {md(line, None)}" for line in conflicts), ""]
+    lines += [*(f"- {md(line, None)}" for line in grader_view.rule_lines(report)), ""]
+    said, total = grader_view.judgement_rows(report, CASE_LIMIT)
+    if said:
+        limit = grader_view.REASON_LIMIT
+        body = [[md(case), md(candidate), md(text, limit)] for case, candidate, text in said]
+        more = total - len(said)
+        lines += [
+            f"<details><summary>What the grader said ({total} pairs not plainly tied)</summary>",
+            "",
+            *_table(["Case", "Candidate", "Grader"], body, "lll"),
+            *(["", f"…and {more} more: see the HTML report."] if more > 0 else []),
+            "",
+            "</details>",
+            "",
+        ]
+    return lines
+
+
 def render_markdown(report: Report) -> str:
     """The report as a GitHub-flavoured Markdown summary."""
     decision, baseline = report.decision, report.baseline
@@ -172,6 +212,7 @@ def render_markdown(report: Report) -> str:
             f"(Holm) {view.p_value}" + (f"; {md(changes, None)}" if changes else "") + ".",
             "",
         ]
+    lines += _grader(report)
     lines += _groups(report, "families") + _groups(report, "subsets")
     every = case_rows(report)
     regressions = [

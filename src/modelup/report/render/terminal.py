@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from modelup.decide.figures import format_figure, label
+from modelup.report import grader_view
 from modelup.report.schema import CaseRecord, ModelRecord, Report
 from modelup.report.view import delta
 
@@ -36,6 +37,7 @@ def print_results(
     subsets_table(console, report)
     trials_table(console, report)
     comparison_table(console, report)
+    grader_tables(console, report)
     for index, model in enumerate(report.models):
         print_alias_warning(console, model)
         if failures is None:
@@ -172,6 +174,36 @@ def comparison_table(console: Console, report: Report) -> None:
             more = len(regressed) - SAMPLE_FAILURES * 2
             tail = f" (+{more} more)" if more > 0 else ""
             console.print(Text(f"{comparison.candidate} regressed on: {shown}{tail}"))
+
+
+def grader_tables(console: Console, report: Report) -> None:
+    """The grader beside the gate: who graded and at what cost, the pairwise rates with their
+    intervals, the rubric scores, and where the grader and the checks disagree."""
+    grader = grader_view.grader_of(report)
+    if grader is None:
+        return
+    console.print(Text(grader_view.headline(grader), style="bold"))
+    if grader.pairwise:
+        confidence = f"{grader.confidence:.0%} CI"
+        table = Table(title=f"Grader: pairwise, both orders [{confidence}]", title_justify="left")
+        for column in grader_view.PAIRWISE_HEADER:
+            table.add_column(column, justify="left" if column == "Candidate" else "right")
+        for row in grader_view.pairwise_rows(grader):
+            table.add_row(*(Text(cell) for cell in row))
+        console.print(table)
+    if grader.rubric_scores:
+        table = Table(title="Grader: rubric (1-5)", title_justify="left")
+        for column in grader_view.rubric_header(grader):
+            table.add_column(column, justify="left" if column == "Model" else "right")
+        for row in grader_view.rubric_rows(grader):
+            table.add_row(*(Text(cell) for cell in row))
+        console.print(table)
+        for line in grader_view.rubric_change_lines(grader):
+            console.print(Text(line))
+    for line in grader_view.conflict_lines(grader):
+        console.print(Text.assemble(("Grader vs checks: ", "bold yellow"), line))
+    for line in grader_view.rule_lines(report):
+        console.print(Text(f"Grader rule, {line}", style="dim"))
 
 
 def ranking_table(console: Console, report: Report) -> None:
