@@ -7,6 +7,7 @@ import typer
 from modelup._cli.datasets import validate_dataset
 from modelup._cli.diff import diff
 from modelup._cli.history import history
+from modelup._cli.release import release_app
 from modelup._cli.report import report
 from modelup._cli.run import run
 from modelup._cli.workflows import workflows
@@ -25,6 +26,7 @@ app.command()(diff)
 app.command()(workflows)
 app.command()(report)
 app.command()(history)
+app.add_typer(release_app, name="release")
 
 
 @app.command()
