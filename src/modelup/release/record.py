@@ -231,9 +231,12 @@ def describe(exc: ValidationError) -> str:
     return "; ".join(dict.fromkeys(problems))
 
 
+_UNION_TAGS = frozenset({"str", "constrained-str", "ExpectedAlias", "dict[str,any]"})
+
+
 def _is_union_tag(part: object) -> bool:
     # pydantic names the branch of a union it tried (``str``, ``ExpectedAlias``...) in ``loc``.
-    return isinstance(part, str) and (part[:1].isupper() or part in ("str", "dict[str,any]"))
+    return part in _UNION_TAGS
 
 
 def resolve_evaluation(record: ReleaseRecord, directory: Path, source: str) -> ReleaseRecord:

@@ -198,6 +198,7 @@ class Releases:
                     "(drop --override)"
                 )
             _slot_free(locked, CHANGE_SLOT, "approve")
+            _still_previous(locked)
             approval = Approval(
                 by=actor,
                 at=at,
@@ -298,7 +299,9 @@ def _start_rollout(
     return Change((update,))
 
 
-def _serve(locked: Locked, identity: IdentityRecord, actor: str, at: datetime) -> Change:
+def _still_previous(locked: Locked) -> None:
+    """A release replaces what its gate compared against: the workflow must still serve its
+    ``previous_model`` (or nothing yet)."""
     row, pin = locked.release, locked.pin
     if pin is not None and pin.identity.requested_model != row.previous_model:
         raise ReleaseError(
@@ -307,6 +310,11 @@ def _serve(locked: Locked, identity: IdentityRecord, actor: str, at: datetime) -
             f"against previous_model {row.previous_model}: propose and gate a release against "
             "what serves now"
         )
+
+
+def _serve(locked: Locked, identity: IdentityRecord, actor: str, at: datetime) -> Change:
+    row, pin = locked.release, locked.pin
+    _still_previous(locked)
     previous_id: str | None = None
     previous: PinnedIdentity | None = None
     if pin is not None:
