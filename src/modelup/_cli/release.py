@@ -88,6 +88,13 @@ def _releases(config: Path | None, store: str | None, *, create: bool) -> Iterat
         raise fail(error) from None
 
 
+def _where(releases: Releases | None, config: Path | None, store: str | None) -> str:
+    """The store's public form (never its password)."""
+    if releases is not None:
+        return str(releases.store.url)
+    return str(parse_store_url(store_url(config, store)))
+
+
 def _must(releases: Releases | None, release_id: str) -> Releases:
     if releases is None:
         fail_text = f"no release {release_id}: no release has been recorded in this store yet"
@@ -306,11 +313,13 @@ def list_releases(
         found = (
             releases.releases(workflow_id=workflow, state=state, limit=limit) if releases else []
         )
-        where = str(releases.store.url) if releases else "no store yet"
+        where = _where(releases, config, store)
     if as_json:
         _print_json({"releases": [_summary(release) for release in found]})
-        return
-    print_releases(_out(), found, where)
+    elif releases is None:
+        _out().print(Text(f"No releases recorded yet ({where})."))
+    else:
+        print_releases(_out(), found, where)
 
 
 def _summary(release: Release) -> dict[str, Any]:
@@ -350,7 +359,7 @@ def pinned(
     """The identity each workflow is pinned to, and its previous last-known-good."""
     with _releases(config, store, create=False) as releases:
         pins = releases.pins(workflow) if releases else []
-        where = str(releases.store.url) if releases else "no store yet"
+        where = _where(releases, config, store)
     if as_json:
         _print_json({"pins": [pin_json(pin) for pin in pins]})
         return
@@ -368,8 +377,11 @@ def export_release(
     ] = None,
     store: Store = None,
     config: Config = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """Export a release as a reviewer reads it: fields, evidence, verdict, who signed what."""
+    if as_json:
+        fmt = "json"
     if fmt not in ("md", "json"):
         raise typer.BadParameter("md or json", param_hint="--format")
     with _releases(config, store, create=False) as releases:
