@@ -4,14 +4,26 @@ resolved against the record's directory, and no credential ever written into a r
 from __future__ import annotations
 
 import hashlib
+import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from modelup.config.store_url import parse_store_url
 from modelup.errors import ConfigError
+from modelup.release.evaluation import evaluation_settings, plan_evaluation
 from modelup.release.record import ExpectedAlias, load_record
-from support.releases import DROP, FIELDS, SUPPORT_OPS_DATASET, release_files, write_record
+from support.releases import (
+    DROP,
+    FIELDS,
+    ROOT,
+    SUPPORT_OPS_DATASET,
+    release_files,
+    write_evaluation,
+    write_record,
+)
 
 
 def load(tmp_path: Path, **fields: Any) -> Any:
@@ -158,3 +170,16 @@ def test_bad_toml_and_a_missing_file_name_the_file(tmp_path: Path) -> None:
         load_record(path)
     with pytest.raises(ConfigError, match=r"absent\.toml: cannot read the release record"):
         load_record(tmp_path / "absent.toml")
+
+
+def test_the_documented_record_is_valid_and_plans(tmp_path: Path) -> None:
+    text = (ROOT / "docs" / "releases.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```toml\n(.*?)^```$", text, re.MULTILINE | re.DOTALL)
+    write_evaluation(tmp_path)
+    (tmp_path / "release.toml").write_text(blocks[0], encoding="utf-8")
+    record, _ = load_record(tmp_path / "release.toml")
+    assert record.rollout_scope.steps == [5, 25, 100]
+    settings = evaluation_settings(record, parse_store_url(str(tmp_path / "s.sqlite")))
+    plan_evaluation(record, settings, "docs/releases.md")  # its names are the workflow's
+    inline = tomllib.loads(blocks[1])["evaluation"]
+    assert set(inline) == {"experiment", "llm"} and "api_key" not in inline["llm"]
