@@ -15,7 +15,12 @@ from modelup.release.evaluation import check_report, evaluation_settings, plan_e
 from modelup.release.record import ReleaseRecord, load_record
 from modelup.report.schema import DatasetRecord, PromptRecord, Report, WorkflowRecord
 from modelup.session import Session
-from support.releases import release_files, write_evaluation, write_record
+from support.releases import (
+    SUPPORT_OPS_DATASET,
+    release_files,
+    write_evaluation,
+    write_record,
+)
 
 
 def loaded(directory: Path, **fields: Any) -> ReleaseRecord:
@@ -38,19 +43,13 @@ def test_the_evaluation_records_its_run_in_the_release_store(
 
 def test_an_inline_evaluation(tmp_path: Path) -> None:
     inline = {
-        "experiment": {"use_mock_client": True, "dataset_path": str(release_dataset())},
+        "experiment": {"use_mock_client": True, "dataset_path": str(SUPPORT_OPS_DATASET)},
         "llm": {"baseline_model_id": "gpt-oss:20b", "candidate_model_id": ["a", "qwen3:8b"]},
     }
     record, _ = load_record(write_record(tmp_path, evaluation=inline))
     settings = evaluation_settings(record, parse_store_url(str(tmp_path / "s.sqlite")))
     plan = plan_evaluation(record, settings, "release.toml")
     assert [target.model for target in plan.candidates] == ["a", "qwen3:8b"]
-
-
-def release_dataset() -> Path:
-    from support.releases import SUPPORT_OPS_DATASET
-
-    return SUPPORT_OPS_DATASET
 
 
 @pytest.mark.parametrize(

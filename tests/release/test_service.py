@@ -17,6 +17,7 @@ from modelup import load_settings, run
 from modelup.errors import ConfigError, ReleaseError
 from modelup.release import Release, Releases, State
 from modelup.session import RunObserver
+from modelup.store import open_store
 from modelup.store.releases import open_releases
 from support import release_race as race
 from support.releases import write_evaluation, write_record
@@ -117,6 +118,11 @@ def test_new_gate_approve_promote(releases: Releases, files: Files) -> None:
     ]
     assert [e.actor for e in promoted.events] == ["bob", "ci", "alice", "deploy-bot"]
     assert [e.at for e in promoted.events] == sorted(e.at for e in promoted.events)
+    # one store: the gate's run is in the history beside the release
+    history = open_store(releases.store.url, create=False)
+    assert history is not None
+    with history:
+        assert [run.run_id for run in history.runs()] == [gate.evidence.run_id]
 
 
 def test_a_bad_record_creates_nothing(releases: Releases, files: Files) -> None:

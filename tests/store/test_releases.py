@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from modelup.errors import ReleaseError
-from modelup.store import MIGRATIONS, applied_migrations, connect
+from modelup.store import MIGRATIONS, applied_migrations, connect, open_store, record_run
 from modelup.store.releases import (
     CHANGE_SLOT,
     KEEP,
@@ -22,6 +22,7 @@ from modelup.store.releases import (
     Update,
     open_releases,
 )
+from support.reports import make_report
 
 AT = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
 HOSTILE = "<script>alert(1)</script> | `x` @octocat lone \ud800 surrogate"
@@ -197,3 +198,20 @@ def test_pins_are_written_whole_and_locked_with_the_release(store: ReleaseStore)
         store.transition("rel-1", look)
     assert seen == [("rel-2", "rel-1")]
     assert store.pins("billing") == []
+
+
+def test_an_old_history_file_takes_releases_and_keeps_its_runs(tmp_path: Any) -> None:
+    path = tmp_path / "history.sqlite"
+    record_run(make_report(run_id="kept"), None, path)
+    with connect(path) as db:  # as a modelup before releases left it: m001-m003 only
+        for table in ("pins", "release_events", "releases"):
+            db.execute(f"DROP TABLE {table}")
+        db.execute("DELETE FROM _migrations WHERE name = 'm004_releases'")
+    opened = open_releases(path)
+    assert opened is not None
+    with opened:
+        assert create(opened) == "rel-1"
+    history = open_store(path, create=False)
+    assert history is not None
+    with history:
+        assert [run.run_id for run in history.runs()] == ["kept"]

@@ -13,25 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from modelup.errors import ReleaseError, ReportError
 from modelup.release.evaluation import check_report, evaluation_settings, plan_evaluation
-from modelup.release.evidence import Evidence, IdentityRecord
+from modelup.release.evidence import Evidence
 from modelup.release.judge import judge_release
 from modelup.release.ledger import Approval, Release
 from modelup.release.record import load_record
+from modelup.release.serving import restore, serve, start_rollout, still_previous
 from modelup.release.states import Action, State, require
 from modelup.report.io import read_report
 from modelup.session.session import RunObserver, RunResult, Session
 from modelup.store.releases import (
     CHANGE_SLOT,
-    SERVING_SLOT,
     Change,
     Locked,
-    PinnedIdentity,
     PinRow,
-    PinWrite,
     ReleaseRow,
     ReleaseStore,
     Update,
@@ -198,7 +195,7 @@ class Releases:
                     "(drop --override)"
                 )
             _slot_free(locked, CHANGE_SLOT, "approve")
-            _still_previous(locked)
+            still_previous(locked)
             approval = Approval(
                 by=actor,
                 at=at,
@@ -255,8 +252,8 @@ class Releases:
                 )
             kind = str(row.rollout.get("kind", "full"))
             if row.state == State.APPROVED and kind in (State.CANARY, State.SHADOW):
-                return _start_rollout(row, identity, kind, actor, at)
-            return _serve(locked, identity, actor, at)
+                return start_rollout(row, identity, kind, actor, at)
+            return serve(locked, identity, actor, at)
 
         return self._release(self.store.transition(release_id, decide))
 
@@ -274,131 +271,9 @@ class Releases:
                     release_id, State.ROLLED_BACK, Action.ROLLBACK, actor, at, why, slot=None
                 )
                 return Change((update,))
-            return _restore(locked, actor, at, why)
+            return restore(locked, actor, at, why)
 
         return self._release(self.store.transition(release_id, decide))
-
-
-def _start_rollout(
-    row: ReleaseRow, identity: IdentityRecord, kind: str, actor: str, at: datetime
-) -> Change:
-    rollout: dict[str, Any] = {**row.rollout, "started_at": at.isoformat()}
-    detail: dict[str, Any] = {"rollout": kind, "model": identity.model}
-    if kind == State.CANARY:
-        rollout["step"] = 0
-        detail["percent"] = rollout["steps"][0]
-    update = Update(
-        row.release_id,
-        State(kind),
-        Action.PROMOTE,
-        actor,
-        at,
-        detail=detail,
-        columns={"rollout": rollout, "pin": identity.model_dump(mode="json")},
-    )
-    return Change((update,))
-
-
-def _still_previous(locked: Locked) -> None:
-    """A release replaces what its gate compared against: the workflow must still serve its
-    ``previous_model`` (or nothing yet)."""
-    row, pin = locked.release, locked.pin
-    if pin is not None and pin.identity.requested_model != row.previous_model:
-        raise ReleaseError(
-            f"workflow {row.workflow_id} now serves {pin.identity.requested_model} "
-            f"(release {pin.release_id or 'none'}), but release {row.release_id} was gated "
-            f"against previous_model {row.previous_model}: propose and gate a release against "
-            "what serves now"
-        )
-
-
-def _serve(locked: Locked, identity: IdentityRecord, actor: str, at: datetime) -> Change:
-    row, pin = locked.release, locked.pin
-    _still_previous(locked)
-    previous_id: str | None = None
-    previous: PinnedIdentity | None = None
-    if pin is not None:
-        previous_id, previous = pin.release_id, pin.identity
-    else:
-        # The workflow's first pin: the last-known-good is the previous model as the gate saw it
-        # (none when it answered as more than one identity: a rollback then has nowhere to go).
-        observed = _evidence(row).previous_identity
-        previous = observed.pinned() if observed is not None else None
-    updates = []
-    if locked.serving is not None and locked.serving.release_id != row.release_id:
-        updates.append(
-            Update(
-                locked.serving.release_id,
-                State.SUPERSEDED,
-                "supersede",
-                actor,
-                at,
-                f"superseded by {row.release_id}",
-                slot=None,
-            )
-        )
-    replaced = {"release_id": previous_id, **previous.to_json()} if previous is not None else None
-    updates.append(
-        Update(
-            row.release_id,
-            State.PROMOTED,
-            Action.PROMOTE,
-            actor,
-            at,
-            detail={"pinned": identity.model_dump(mode="json"), "replaced": replaced},
-            columns={"pin": identity.model_dump(mode="json"), "replaced_pin": replaced},
-            slot=SERVING_SLOT,
-        )
-    )
-    new_pin = PinWrite(row.release_id, identity.pinned(), at, actor, previous_id, previous)
-    return Change(tuple(updates), new_pin)
-
-
-def _restore(locked: Locked, actor: str, at: datetime, why: str) -> Change:
-    row, pin = locked.release, locked.pin
-    if pin is None or pin.release_id != row.release_id:
-        serving = pin.release_id if pin is not None else "nothing"
-        raise ReleaseError(
-            f"release {row.release_id} is promoted but workflow {row.workflow_id} is served by "
-            f"{serving}: only the serving release can be rolled back"
-        )
-    if pin.previous is None:
-        raise ReleaseError(
-            f"workflow {row.workflow_id} has no previous last-known-good identity to return to"
-        )
-    restored = {"release_id": pin.previous_release_id, **pin.previous.to_json()}
-    updates = [
-        Update(
-            row.release_id,
-            State.ROLLED_BACK,
-            Action.ROLLBACK,
-            actor,
-            at,
-            why,
-            detail={"restored": restored},
-            slot=None,
-        )
-    ]
-    next_id: str | None = None
-    next_previous: PinnedIdentity | None = None
-    if locked.previous is not None:
-        back = locked.previous
-        updates.append(
-            Update(
-                back.release_id,
-                State.PROMOTED,
-                "restore",
-                actor,
-                at,
-                f"{row.release_id} rolled back: {why}",
-                slot=SERVING_SLOT,
-            )
-        )
-        if back.replaced_pin is not None:
-            next_id = back.replaced_pin.get("release_id")
-            next_previous = PinnedIdentity.from_json(back.replaced_pin)
-    new_pin = PinWrite(pin.previous_release_id, pin.previous, at, actor, next_id, next_previous)
-    return Change(tuple(updates), new_pin)
 
 
 def _evidence(row: ReleaseRow) -> Evidence:

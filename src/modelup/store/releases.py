@@ -16,18 +16,48 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 from modelup import jsonbytes
 from modelup.config.store_url import StoreLocation, StoreUrl
 from modelup.errors import ReleaseError, StoreError
 from modelup.store.database import Database
 from modelup.store.project import open_project_database
+from modelup.store.release_rows import (
+    CHANGE_SLOT,
+    KEEP,
+    PIN_COLUMNS,
+    SERVING_SLOT,
+    Change,
+    EventRow,
+    Keep,
+    Locked,
+    PinnedIdentity,
+    PinRow,
+    PinWrite,
+    ReleaseRow,
+    Update,
+    event_row,
+    pin_row,
+)
 
-CHANGE_SLOT: Final = "change"
-SERVING_SLOT: Final = "serving"
+__all__ = [
+    "CHANGE_SLOT",
+    "KEEP",
+    "SERVING_SLOT",
+    "Change",
+    "EventRow",
+    "Locked",
+    "PinRow",
+    "PinWrite",
+    "PinnedIdentity",
+    "ReleaseRow",
+    "ReleaseStore",
+    "Update",
+    "open_releases",
+]
+
 _JSON_COLUMNS = ("record", "evidence", "approval", "rollout", "pin", "replaced_pin")
 _RELEASE_COLUMNS = (
     "release_id",
@@ -64,165 +94,7 @@ _EVENT_COLUMNS = (
     "reason",
     "detail",
 )
-_PIN_COLUMNS = (
-    "workflow_id",
-    "release_id",
-    "requested_model",
-    "model",
-    "system_fingerprints",
-    "pinned_at",
-    "pinned_by",
-    "previous_release_id",
-    "previous_requested_model",
-    "previous_model",
-    "previous_system_fingerprints",
-    "revision",
-)
 _CREATE_ATTEMPTS = 5
-
-
-@dataclass(frozen=True, slots=True)
-class PinnedIdentity:
-    """Who actually answered: the resolved ``model`` and the ``system_fingerprint`` values an
-    endpoint reported for a requested model id (never the alias alone)."""
-
-    requested_model: str
-    model: str
-    system_fingerprints: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "requested_model": self.requested_model,
-            "model": self.model,
-            "system_fingerprints": list(self.system_fingerprints),
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> PinnedIdentity:
-        return cls(
-            str(data["requested_model"]),
-            str(data["model"]),
-            tuple(str(fp) for fp in data.get("system_fingerprints") or ()),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class ReleaseRow:
-    release_id: str
-    number: int
-    workflow_id: str
-    state: str
-    revision: int
-    """Counts the changes of this release; each transition adds one."""
-    slot: str | None
-    release_owner: str
-    previous_model: str
-    candidate_model: str
-    verdict: str | None
-    record: dict[str, Any]
-    source: str
-    source_sha256: str
-    evidence: dict[str, Any] | None
-    approval: dict[str, Any] | None
-    rollout: dict[str, Any]
-    pin: dict[str, Any] | None
-    replaced_pin: dict[str, Any] | None
-    created_at: datetime
-    created_by: str
-    updated_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class EventRow:
-    """One transition of a release, appended to its event log."""
-
-    release_id: str
-    number: int
-    at: datetime
-    actor: str
-    action: str
-    from_state: str | None
-    to_state: str
-    reason: str | None
-    detail: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class PinRow:
-    """What a workflow serves: its pinned identity (and the release that pinned it, if any),
-    and the previous last-known-good one, which a rollback restores."""
-
-    workflow_id: str
-    release_id: str | None
-    identity: PinnedIdentity
-    pinned_at: datetime
-    pinned_by: str
-    previous_release_id: str | None
-    previous: PinnedIdentity | None
-    revision: int
-
-
-class _Keep:
-    def __repr__(self) -> str:
-        return "KEEP"
-
-
-KEEP: Final = _Keep()
-"""``Update.slot``: leave the slot as it is."""
-
-
-@dataclass(frozen=True, slots=True)
-class Update:
-    """A change of one release and the event it appends."""
-
-    release_id: str
-    to_state: str
-    action: str
-    actor: str
-    at: datetime
-    reason: str | None = None
-    detail: Mapping[str, Any] = field(default_factory=dict)
-    columns: Mapping[str, Any] = field(default_factory=dict)
-    """New values of ``verdict`` and the JSON columns (``evidence``, ``approval``, ``rollout``,
-    ``pin``, ``replaced_pin``)."""
-    slot: str | _Keep | None = KEEP
-
-
-@dataclass(frozen=True, slots=True)
-class PinWrite:
-    """The whole new pin of a workflow."""
-
-    release_id: str | None
-    identity: PinnedIdentity
-    pinned_at: datetime
-    pinned_by: str
-    previous_release_id: str | None
-    previous: PinnedIdentity | None
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """What a transition writes: updates of the release and of any other release of its
-    workflow (one it supersedes or restores), applied in order (a slot is freed before it is
-    taken), and the workflow's new pin, if it changes."""
-
-    updates: tuple[Update, ...]
-    pin: PinWrite | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Locked:
-    """What a transition decides on, read in its transaction: the release, the workflow's pin
-    and the releases it names (locked), and which releases hold the workflow's slots."""
-
-    release: ReleaseRow
-    pin: PinRow | None
-    serving: ReleaseRow | None
-    """The release the pin names."""
-    previous: ReleaseRow | None
-    """The release the pin's previous identity came from."""
-    holders: Mapping[str, ReleaseRow]
-    """Slot name to the release holding it, for this workflow."""
 
 
 class ReleaseStore:
@@ -367,7 +239,7 @@ class ReleaseStore:
         }
         for name, value in update.columns.items():
             assignments[name] = _dump(value) if name in _JSON_COLUMNS else value
-        if not isinstance(update.slot, _Keep):
+        if not isinstance(update.slot, Keep):
             assignments["slot"] = update.slot
         names = list(assignments)
         db.execute(
@@ -417,12 +289,12 @@ class ReleaseStore:
         if old is None:
             # A concurrent first pin of the workflow breaks the primary key: a conflict.
             db.execute(
-                f"INSERT INTO pins ({', '.join(_PIN_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in _PIN_COLUMNS)})",
+                f"INSERT INTO pins ({', '.join(PIN_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in PIN_COLUMNS)})",
                 (workflow_id, *values, 1),
             )
             return
-        columns = _PIN_COLUMNS[1:-1]
+        columns = PIN_COLUMNS[1:-1]
         db.execute(
             f"UPDATE pins SET {', '.join(f'{name} = ?' for name in columns)}, revision = ? "
             "WHERE workflow_id = ? AND revision = ?",
@@ -459,15 +331,15 @@ class ReleaseStore:
     def events(self, release_id: str) -> list[EventRow]:
         sql = f"SELECT {', '.join(_EVENT_COLUMNS)} FROM release_events WHERE release_id = ?"
         rows = self._read(sql + " ORDER BY number", (release_id,))
-        return [_event(dict(zip(_EVENT_COLUMNS, row, strict=True))) for row in rows]
+        return [event_row(dict(zip(_EVENT_COLUMNS, row, strict=True))) for row in rows]
 
     def pins(self, workflow_id: str | None = None) -> list[PinRow]:
-        sql = f"SELECT {', '.join(_PIN_COLUMNS)} FROM pins"
+        sql = f"SELECT {', '.join(PIN_COLUMNS)} FROM pins"
         params: list[str] = []
         if workflow_id is not None:
             sql += " WHERE workflow_id = ?"
             params.append(workflow_id)
-        return [_pin(row) for row in self._read(sql + " ORDER BY workflow_id", params)]
+        return [pin_row(row) for row in self._read(sql + " ORDER BY workflow_id", params)]
 
     def _read(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         try:
@@ -481,9 +353,9 @@ class ReleaseStore:
         return self._row(row) if row is not None else None
 
     def _pin(self, db: Database, workflow_id: str, *, lock: bool) -> PinRow | None:
-        sql = f"SELECT {', '.join(_PIN_COLUMNS)} FROM pins WHERE workflow_id = ?"
+        sql = f"SELECT {', '.join(PIN_COLUMNS)} FROM pins WHERE workflow_id = ?"
         row = db.query_one(sql + (db.dialect.lock_rows if lock else ""), (workflow_id,))
-        return _pin(row) if row is not None else None
+        return pin_row(row) if row is not None else None
 
     def _holders(self, db: Database, release: ReleaseRow) -> dict[str, ReleaseRow]:
         sql = f"SELECT {', '.join(_RELEASE_COLUMNS)} FROM releases "
@@ -502,36 +374,6 @@ class ReleaseStore:
         values["number"] = int(values["number"])
         values["revision"] = int(values["revision"])
         return ReleaseRow(**values)
-
-
-def _event(values: dict[str, Any]) -> EventRow:
-    values["at"] = datetime.fromisoformat(values["at"])
-    values["detail"] = json.loads(values["detail"])
-    values["number"] = int(values["number"])
-    return EventRow(**values)
-
-
-def _pin(row: Sequence[Any]) -> PinRow:
-    v = dict(zip(_PIN_COLUMNS, row, strict=True))
-    previous = None
-    if v["previous_model"] is not None:
-        previous = PinnedIdentity(
-            v["previous_requested_model"],
-            v["previous_model"],
-            tuple(json.loads(v["previous_system_fingerprints"] or "[]")),
-        )
-    return PinRow(
-        workflow_id=v["workflow_id"],
-        release_id=v["release_id"],
-        identity=PinnedIdentity(
-            v["requested_model"], v["model"], tuple(json.loads(v["system_fingerprints"]))
-        ),
-        pinned_at=datetime.fromisoformat(v["pinned_at"]),
-        pinned_by=v["pinned_by"],
-        previous_release_id=v["previous_release_id"],
-        previous=previous,
-        revision=int(v["revision"]),
-    )
 
 
 def _dump(value: Any) -> str:
