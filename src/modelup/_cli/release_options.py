@@ -97,7 +97,15 @@ def print_json(value: Any) -> None:
 
 
 def actor_name(name: str | None) -> str:
-    return name if name is not None else getpass.getuser()
+    """``--as``, else the login name (which some containers do not have)."""
+    if name is not None:
+        return name
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        message = "--as NAME: say who you are (this session has no login name)"
+        errors_console().print(Text.assemble(("error: ", "bold red"), message))
+        raise typer.Exit(EXIT_USAGE) from None
 
 
 def done(release: Release, as_json: bool, line: str) -> None:
