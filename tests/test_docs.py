@@ -190,21 +190,68 @@ def test_every_command_has_a_section_in_cli_doc() -> None:
     assert sections - commands == set(), "docs/cli.md documents commands the CLI does not have"
 
 
-@pytest.mark.parametrize("name", sorted(cli_commands()))
-def test_every_option_is_in_its_cli_doc_section(name: str) -> None:
-    command = cli_commands()[name]
-    section = cli_sections().get(name, "")
+def undocumented(name: str, command: Any, section: str) -> list[str]:
+    """The options and arguments of ``command`` that ``section`` does not name."""
     missing = []
     for param in command.params:
         if isinstance(param, typer.core.TyperOption):
             missing += [opt for opt in (*param.opts, *param.secondary_opts) if opt != "--help"]
         elif isinstance(param, typer.core.TyperArgument) and param.name is not None:
-            missing.append(param.name.upper())
+            missing.append((param.metavar or param.name).upper())
         else:
             raise AssertionError(f"modelup {name}: unknown parameter kind {param!r}")
-    missing = [token for token in missing if not named(token, section)]
+    return [token for token in missing if not named(token, section)]
+
+
+@pytest.mark.parametrize("name", sorted(cli_commands()))
+def test_every_option_is_in_its_cli_doc_section(name: str) -> None:
+    missing = undocumented(name, cli_commands()[name], cli_sections().get(name, ""))
     assert not missing, f"docs/cli.md, section 'modelup {name}', does not name {missing}"
     assert named("--help", CLI_DOC.read_text(encoding="utf-8"))
+
+
+# Command groups (``modelup release ...``): each subcommand has a row in the README's table and a
+# ``### modelup GROUP NAME`` section in docs/cli.md naming each of its options and arguments.
+
+
+def cli_subcommands() -> dict[str, Any]:
+    return {
+        f"{name} {sub}": subcommand
+        for name, command in cli_commands().items()
+        if isinstance(command, typer.core.TyperGroup)
+        for sub, subcommand in command.commands.items()
+    }
+
+
+def cli_subsections() -> dict[str, str]:
+    text = CLI_DOC.read_text(encoding="utf-8")
+    parts = re.split(r"^### modelup ([a-z][a-z0-9-]* [a-z][a-z0-9-]*)[ \t]*$", text, flags=re.M)
+    return {
+        name: section.split("\n## ", 1)[0]
+        for name, section in zip(parts[1::2], parts[2::2], strict=True)
+    }
+
+
+def test_every_subcommand_is_in_the_readme_table() -> None:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("\n## Commands\n", 1)[1].split("\n## ", 1)[0]
+    missing = [name for name in cli_subcommands() if f"`modelup {name}" not in section]
+    assert not missing, f"add these commands to README.md's commands table: {missing}"
+
+
+def test_every_subcommand_has_a_section_in_cli_doc() -> None:
+    commands, sections = set(cli_subcommands()), set(cli_subsections())
+    assert commands - sections == set(), "add a '### modelup GROUP NAME' section to docs/cli.md"
+    assert sections - commands == set(), "docs/cli.md documents commands the CLI does not have"
+
+
+@pytest.mark.parametrize("name", sorted(cli_subcommands()))
+def test_every_subcommand_option_is_in_its_cli_doc_section(name: str) -> None:
+    # Options every command of the group takes may be named once, before its first subsection.
+    shared = cli_sections().get(name.split()[0], "").split("\n### ", 1)[0]
+    section = shared + cli_subsections().get(name, "")
+    missing = undocumented(name, cli_subcommands()[name], section)
+    assert not missing, f"docs/cli.md, section 'modelup {name}', does not name {missing}"
 
 
 # -- Configuration examples ---------------------------------------------------------------------

@@ -32,6 +32,15 @@ def test_errors_share_one_root() -> None:
         "ReportError",
         "StoreError",
         "ModelNotFoundError",
+        "ReleaseError",
     ):
         assert issubclass(getattr(modelup, name), modelup.ModelupError)
     assert issubclass(modelup.ConfigError, ValueError)
+
+
+def test_the_release_package_lists_what_it_exports() -> None:
+    import modelup.release
+
+    assert list(modelup.release.__all__) == sorted(set(modelup.release.__all__))
+    assert all(hasattr(modelup.release, name) for name in modelup.release.__all__)
+    assert issubclass(modelup.ReleaseError, ValueError)

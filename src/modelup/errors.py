@@ -7,7 +7,8 @@
      ├── ClientError                   a model endpoint failed in a way that stops the run
      │    └── ModelNotFoundError       the endpoint does not serve the requested model
      ├── ReportError                   a report that cannot be read or written
-     └── StoreError                    the history store cannot be used
+     ├── StoreError                    the history store cannot be used
+     └── ReleaseError (ValueError)     a release request its record or its state does not allow
 
 The CLI turns each of these into one line and an exit code; anything else is a bug and keeps its
 traceback. Foreign errors are converted where they enter (``raise ... from exc``).
@@ -46,3 +47,9 @@ class ReportError(ModelupError):
 
 class StoreError(ModelupError):
     """The history store cannot be opened, migrated or written."""
+
+
+class ReleaseError(ModelupError, ValueError):
+    """A release request that its record, its owner or its current state does not allow (an
+    invalid transition, a signer who is not the owner, a conflicting release); the message names
+    the release, its state and what is allowed."""

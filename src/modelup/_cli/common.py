@@ -11,6 +11,7 @@ from modelup.errors import (
     DatasetError,
     ModelNotFoundError,
     ModelupError,
+    ReleaseError,
     ReportError,
     WorkflowError,
 )
@@ -23,7 +24,14 @@ EXIT_ROLLBACK = 4
 EXIT_INTERRUPTED = 130
 VERDICT_EXIT = {"Promote": EXIT_PROMOTE, "Hold": EXIT_HOLD, "Rollback": EXIT_ROLLBACK}
 
-_USAGE_ERRORS = (ConfigError, DatasetError, WorkflowError, ModelNotFoundError, ReportError)
+_USAGE_ERRORS = (
+    ConfigError,
+    DatasetError,
+    WorkflowError,
+    ModelNotFoundError,
+    ReportError,
+    ReleaseError,
+)
 
 
 def fail(error: ModelupError) -> typer.Exit:

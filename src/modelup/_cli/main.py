@@ -8,6 +8,7 @@ from modelup._cli.datasets import validate_dataset
 from modelup._cli.diff import diff
 from modelup._cli.golden import golden
 from modelup._cli.history import history
+from modelup._cli.release import release_app
 from modelup._cli.report import report
 from modelup._cli.run import run
 from modelup._cli.traces import traces
@@ -29,6 +30,7 @@ app.command()(report)
 app.command()(history)
 app.add_typer(traces, name="traces")
 app.add_typer(golden, name="golden")
+app.add_typer(release_app, name="release")
 
 
 @app.command()

@@ -47,11 +47,19 @@ def find_config_file(explicit: Path | None, cwd: Path | None = None) -> Path | N
 
 
 def load_settings(
-    config_file: Path | None = None, flags: Mapping[str, Mapping[str, Any]] | None = None
+    config_file: Path | None = None,
+    flags: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    config_data: Mapping[str, Any] | None = None,
 ) -> Settings:
     """Merge defaults, ``config_file``, the ``MODELUP_`` environment and ``flags`` (nested by
-    section; a flag left at ``None`` was not given and overrides nothing)."""
-    from_file = read_config_file(config_file) if config_file is not None else {}
+    section; a flag left at ``None`` was not given and overrides nothing). ``config_data`` is a
+    configuration already read by ``normalise_config`` (an inline table in another file), used
+    in place of ``config_file``."""
+    if config_data is not None:
+        from_file: Mapping[str, Any] = config_data
+    else:
+        from_file = read_config_file(config_file) if config_file is not None else {}
     _reject_unknown_environment(os.environ)
     token = file_data.set(from_file)
     try:
@@ -78,25 +86,32 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the configuration must be an object of sections")
+    return normalise_config(data, path.parent, str(path))
+
+
+def normalise_config(data: Mapping[str, Any], directory: Path, source: str) -> dict[str, Any]:
+    """A configuration's sections (as read from a file, or an inline table of another file)
+    with their keys normalised and relative paths made relative to ``directory``; validated
+    alone so that an unknown key or bad value is reported against ``source``."""
     normalised: dict[str, Any] = _snake_keys(data, ())
     for section, key in _PATH_KEYS:
         values = normalised.get(section)
         value = values.get(key) if isinstance(values, dict) else None
         if isinstance(value, str) and not Path(value).is_absolute():
-            normalised[section][key] = str((path.parent / value).resolve())
+            normalised[section][key] = str((directory / value).resolve())
     store = normalised.get("store")
     if isinstance(store, dict) and isinstance(store.get("url"), str):
-        store["url"] = resolve_store_url(store["url"], path.parent)
+        store["url"] = resolve_store_url(store["url"], directory)
     experiment = normalised.get("experiment")
     # A workflow file (not a registered name) is relative to this file, like dataset_path.
     if isinstance(experiment, dict):
         workflow = experiment.get("workflow")
         if isinstance(workflow, str) and is_workflow_file(workflow):
-            experiment["workflow"] = str((path.parent / workflow).resolve())
+            experiment["workflow"] = str((directory / workflow).resolve())
     try:
         Settings.model_validate(normalised)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, str(path))) from None
+        raise ConfigError(_describe(exc, source)) from None
     return normalised
 
 

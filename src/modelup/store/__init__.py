@@ -1,6 +1,6 @@
 """The store: what modelup keeps between runs, in SQLite or PostgreSQL, migrated by one runner.
 
-The project store (history now; releases and traces next) lives at a store URL: a path or
+The project store (history and releases; traces next) lives at a store URL: a path or
 ``sqlite:///path`` (the default, ``.modelup/history.sqlite``), or ``postgresql://...`` for a
 team. Every store kind, the project store and the per-machine response cache
 (``modelup.store.cache.ResponseCache``), migrates with the same named, append-only steps.

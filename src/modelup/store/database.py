@@ -101,7 +101,12 @@ class Database:
     """
 
     def __init__(
-        self, connection: Any, dialect: Dialect, url: StoreUrl, errors: tuple[type[Exception], ...]
+        self,
+        connection: Any,
+        dialect: Dialect,
+        url: StoreUrl,
+        errors: tuple[type[Exception], ...],
+        conflicts: tuple[type[Exception], ...] = (),
     ) -> None:
         # Any: sqlite3.Connection or psycopg.Connection, whose execute() both return a cursor
         # with fetchone() and fetchall(); the placeholders are what differs, handled here.
@@ -109,6 +114,9 @@ class Database:
         self.dialect = dialect
         self.url = url
         self.errors = errors
+        self.conflicts = conflicts
+        """What the driver raises when a write breaks a constraint (a unique key a concurrent
+        writer took first): a subset of ``errors``."""
         self._in_transaction = False
 
     def __repr__(self) -> str:
@@ -215,7 +223,7 @@ def _connect_sqlite(url: StoreUrl, timeout: float, create: bool) -> Database:
     except sqlite3.Error as exc:
         raise StoreError(f"{url}: cannot open the store: {exc}") from exc
     connection.execute("PRAGMA foreign_keys = ON")
-    return Database(connection, SQLITE, url, (sqlite3.Error,))
+    return Database(connection, SQLITE, url, (sqlite3.Error,), (sqlite3.IntegrityError,))
 
 
 def _connect_postgres(url: StoreUrl, timeout: float) -> Database:
@@ -232,4 +240,4 @@ def _connect_postgres(url: StoreUrl, timeout: float) -> Database:
     except psycopg.Error as exc:
         # Not chained: the driver's own message may quote the connection string.
         raise StoreError(f"{url}: cannot connect: {url.scrub(str(exc))}") from None
-    return Database(connection, POSTGRESQL, url, (psycopg.Error,))
+    return Database(connection, POSTGRESQL, url, (psycopg.Error,), (psycopg.IntegrityError,))

@@ -16,11 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelup.config.store_url import StoreLocation, StoreUrl, parse_store_url
+from modelup.config.store_url import StoreLocation, StoreUrl
 from modelup.errors import StoreError
-from modelup.store.database import Database, connect, upsert
-from modelup.store.migrations import migrate
-from modelup.store.schema import MIGRATIONS
+from modelup.store.database import Database, upsert
+from modelup.store.project import open_project_database
 
 if TYPE_CHECKING:  # the store sits below the report package at run time (no import cycle)
     from modelup.report.schema import Report
@@ -299,22 +298,8 @@ def open_store(url: StoreLocation = DEFAULT_PATH, *, create: bool = True) -> His
     """Open (and migrate) the store at ``url``: a path, ``sqlite:///path`` or
     ``postgresql://...``. With ``create=False`` a store nothing was recorded in yet (a missing
     file, a database without modelup's tables) is ``None`` rather than created."""
-    location = parse_store_url(url)
-    if location.path is not None and not location.path.exists() and not create:
-        return None
-    db = connect(location, create=create)
-    try:
-        if not create and not db.table_exists("_migrations"):
-            db.close()
-            return None
-        migrate(db, MIGRATIONS, kind="store")
-    except db.errors as exc:
-        db.close()
-        raise StoreError(f"{location}: not a modelup history store: {exc}") from exc
-    except BaseException:
-        db.close()
-        raise
-    return HistoryStore(db)
+    db = open_project_database(url, create=create)
+    return HistoryStore(db) if db is not None else None
 
 
 def record_run(report: Report, report_path: Path | None, url: StoreLocation = DEFAULT_PATH) -> None:

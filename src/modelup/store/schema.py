@@ -1,9 +1,10 @@
 """The project store's schema: one append-only list of named migrations for every table in it.
 
-History's tables come first (``m001``-``m003``); release records and per-call traces follow as
-``m004_...``, ``m005_...`` on this same list. The SQLite bodies of the released steps are exactly
-what earlier modelups ran, so their files open unchanged; where PostgreSQL needs other SQL the
-step says so (``db.dialect``). See ``modelup.store.migrations`` for the rules.
+History's tables come first (``m001``-``m003``), then release records (``m004_releases``);
+per-call traces follow as ``m005_...`` on this same list. The SQLite bodies of the released
+steps are exactly what earlier modelups ran, so their files open unchanged; where PostgreSQL
+needs other SQL the step says so (``db.dialect``). See ``modelup.store.migrations`` for the
+rules.
 """
 
 from __future__ import annotations
@@ -98,6 +99,79 @@ def m003_decisions(db: Database) -> None:
     db.execute(
         "INSERT INTO decisions (run_id, candidate, verdict) "
         f"SELECT run_id, {first}, verdict FROM runs WHERE {single}"
+    )
+
+
+@migration
+def m004_releases(db: Database) -> None:
+    """Release records (``modelup release``), their event log, and the pinned identity each
+    workflow serves. JSON columns hold what a release accumulates (its record, evidence,
+    approval, rollout progress, pinned identity), so the run-time shell can add to them without
+    a migration. ``slot`` says which of a workflow's two places a release holds: ``change`` (the
+    one approved change in flight: approved, in canary or shadow) or ``serving`` (the promoted
+    release the pin names); the unique key keeps each to one release per workflow."""
+    db.execute_ddl(
+        """
+        CREATE TABLE releases (
+            release_id TEXT PRIMARY KEY,
+            number INTEGER NOT NULL UNIQUE,
+            workflow_id TEXT NOT NULL,
+            state TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            slot TEXT,
+            release_owner TEXT NOT NULL,
+            previous_model TEXT NOT NULL,
+            candidate_model TEXT NOT NULL,
+            verdict TEXT,
+            record TEXT NOT NULL,
+            source TEXT NOT NULL,
+            source_sha256 TEXT NOT NULL,
+            evidence TEXT,
+            approval TEXT,
+            rollout TEXT NOT NULL,
+            pin TEXT,
+            replaced_pin TEXT,
+            created_at TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (workflow_id, slot)
+        )
+        """
+    )
+    db.execute_ddl("CREATE INDEX releases_workflow ON releases (workflow_id, number)")
+    db.execute_ddl(
+        """
+        CREATE TABLE release_events (
+            release_id TEXT NOT NULL REFERENCES releases (release_id) ON DELETE CASCADE,
+            number INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            from_state TEXT,
+            to_state TEXT NOT NULL,
+            reason TEXT,
+            detail TEXT NOT NULL,
+            PRIMARY KEY (release_id, number)
+        )
+        """
+    )
+    db.execute_ddl(
+        """
+        CREATE TABLE pins (
+            workflow_id TEXT PRIMARY KEY,
+            release_id TEXT REFERENCES releases (release_id),
+            requested_model TEXT NOT NULL,
+            model TEXT NOT NULL,
+            system_fingerprints TEXT NOT NULL,
+            pinned_at TEXT NOT NULL,
+            pinned_by TEXT NOT NULL,
+            previous_release_id TEXT REFERENCES releases (release_id),
+            previous_requested_model TEXT,
+            previous_model TEXT,
+            previous_system_fingerprints TEXT,
+            revision INTEGER NOT NULL
+        )
+        """
     )
 
 
