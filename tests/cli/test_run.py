@@ -54,7 +54,7 @@ def test_bundled_example_rolls_back(tmp_path: Path, support_ops_config: Path) ->
     assert "Decision: Rollback" in result.output
     assert "Mode: mock" in result.output and "Evaluation flow: shadow" in result.output
     report = read_report(result.output)
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     assert report["decision"]["verdict"] == "Rollback"
     assert any("safety pass rate" in reason for reason in report["decision"]["reasons"])
     assert any("Shadow mode" in reason for reason in report["decision"]["reasons"])

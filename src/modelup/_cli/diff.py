@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from modelup._cli.common import fail
-from modelup.decide.figures import format_figure, label
+from modelup.decide.figures import format_change, format_figure, label
 from modelup.errors import ModelupError
 from modelup.report.diff import ModelDiff, ReportDiff, diff_reports
 from modelup.report.io import read_report
@@ -20,22 +20,41 @@ _MAX_CHANGES = 20
 
 
 def diff(
-    old: Annotated[Path, typer.Argument(help="The earlier report (JSON).")],
-    new: Annotated[Path, typer.Argument(help="The later report (JSON).")],
+    old: Annotated[Path, typer.Argument(metavar="OLD", help="The earlier report (JSON).")],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The later report (JSON).")],
     allow_different_datasets: Annotated[
-        bool, typer.Option(help="Compare reports even when their dataset hashes differ.")
+        bool,
+        typer.Option(
+            "--allow-different-datasets/--no-allow-different-datasets",
+            metavar="",
+            help="Compare reports even when their dataset hashes differ.",
+        ),
+    ] = False,
+    allow_incomparable: Annotated[
+        bool,
+        typer.Option(
+            "--allow-incomparable",
+            metavar="",
+            help="Compare reports even when their dataset, prompt or workflow version differ.",
+        ),
     ] = False,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print the diff as JSON instead of tables.")
+        bool,
+        typer.Option("--json", metavar="", help="Print the diff as JSON instead of tables."),
     ] = False,
 ) -> None:
     """Per-case changes, figure deltas and verdict changes from OLD to NEW.
 
-    Refuses (exit 2) reports over different datasets unless --allow-different-datasets.
+    Refuses (exit 2) reports over different datasets, prompts or workflow versions: a change
+    between them may not be a model change. --allow-incomparable compares them anyway
+    (--allow-different-datasets: a different dataset only).
     """
     try:
         result = diff_reports(
-            read_report(old), read_report(new), allow_different_datasets=allow_different_datasets
+            read_report(old),
+            read_report(new),
+            allow_different_datasets=allow_different_datasets,
+            allow_incomparable=allow_incomparable,
         )
     except ModelupError as error:
         raise fail(error) from None
@@ -51,6 +70,21 @@ def print_diff(console: Console, result: ReportDiff) -> None:
         console.print(
             Text(
                 "Different datasets: the case changes below compare different frozen sets.",
+                style="bold yellow",
+            )
+        )
+    if not result.same_prompt:
+        console.print(
+            Text(
+                "Different prompts: a change below may be the prompt edit, not the model.",
+                style="bold yellow",
+            )
+        )
+    if not result.same_workflow:
+        console.print(
+            Text(
+                f"Different workflow versions ({result.old_workflow} → {result.new_workflow}): "
+                "a change below may be a changed check or contract, not the model.",
                 style="bold yellow",
             )
         )
@@ -78,7 +112,7 @@ def _model_table(console: Console, model: ModelDiff) -> None:
         table.add_column(column, justify="left" if column == "Figure" else "right")
     for figure in model.figures:
         delta = figure.delta
-        shown = "" if delta is None else _delta_text(figure.figure, delta)
+        shown = "" if delta is None else format_change(figure.figure, delta)
         table.add_row(
             label(figure.figure),
             format_figure(figure.figure, figure.old),
@@ -101,13 +135,3 @@ def _model_table(console: Console, model: ModelDiff) -> None:
     for role, cases in (("old", model.only_old), ("new", model.only_new)):
         if cases:
             console.print(Text(f"  cases only in the {role} run: {len(cases)}", style="dim"))
-
-
-def _delta_text(name: str, change: float) -> str:
-    if name.endswith(("_rate", "_accuracy", "_coverage")):
-        return f"{change * 100:+.1f} pts"
-    if name.endswith("_ms"):
-        return f"{change:+.0f} ms"
-    if name.endswith(("_count", "_tokens")):
-        return f"{change:+.0f}"
-    return f"{change:+.3f}"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from modelup.decide.identity import ExpectedIdentity, Identity, identities
 from modelup.decide.summary import summarize, summarize_groups
 from modelup.decide.trials import TrialsSummary, summarize_trials
 from modelup.evaluate.scoring import CaseResult
@@ -31,6 +32,10 @@ class ModelEvidence:
     """Every distinct model name the endpoint reported answering with, in order first seen."""
     system_fingerprints: tuple[str, ...]
     """Every distinct ``system_fingerprint`` the endpoint reported, in order first seen."""
+    identities: tuple[Identity, ...] = ()
+    """Every distinct (resolved model, fingerprint) reported, with the calls it answered."""
+    expected: ExpectedIdentity | None = None
+    """Who was expected to answer: the requested id, or ``expect_resolved``."""
 
     @property
     def alias_resolved(self) -> bool:
@@ -40,7 +45,9 @@ class ModelEvidence:
     @property
     def identity_changed(self) -> bool:
         """The answering model's name or fingerprint changed during the run."""
-        return len(self.resolved_models) > 1 or len(self.system_fingerprints) > 1
+        return len(self.identities) > 1 or (
+            len(self.resolved_models) > 1 or len(self.system_fingerprints) > 1
+        )
 
 
 def measure(
@@ -48,6 +55,7 @@ def measure(
 ) -> ModelEvidence:
     """The evidence of ``target``'s results (full or slim: only what figures need is read)."""
     price = target.price
+    expected = ExpectedIdentity(target.model, target.expect_resolved)
     resolved = tuple(dict.fromkeys(r.resolved_model for r in results if r.resolved_model))
     fingerprints = tuple(
         dict.fromkeys(r.system_fingerprint for r in results if r.system_fingerprint)
@@ -60,10 +68,12 @@ def measure(
     return ModelEvidence(
         role=target.role,
         model=target.model,
-        summary=summarize(workflow, results, price=price),
-        families=summarize_groups(workflow, results, by="family", price=price),
-        subsets=summarize_groups(workflow, results, by="subset", price=price),
+        summary=summarize(workflow, results, price=price, expected=expected),
+        families=summarize_groups(workflow, results, by="family", price=price, expected=expected),
+        subsets=summarize_groups(workflow, results, by="subset", price=price, expected=expected),
         trials=trials,
         resolved_models=resolved,
         system_fingerprints=fingerprints,
+        identities=identities(results),
+        expected=expected,
     )

@@ -5,6 +5,10 @@ the share of epochs passed; over the eval set, pass@k is the chance that at leas
 attempts passes and pass^k the chance that all k do (both the unbiased estimators over the K
 epochs observed, averaged over cases). A case that passed some epochs and failed others is
 flaky: its outcome is a coin toss, not a property of the model.
+
+Errored trials are evidence of nothing about the model's answers: they are left out, so a case
+with an errored epoch has fewer scored trials, and pass@k is averaged over the cases with at
+least k scored trials (the errors are counted and gated on their own, ``error_count``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ class TrialLike(Protocol):
     def case_id(self) -> str: ...
     @property
     def passed(self) -> bool: ...
+    @property
+    def error(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +50,16 @@ class TrialsSummary:
     """One model's repeated-trial figures, with the generation settings that produced them."""
 
     epochs: int
+    """Trials asked per case (the most any case had, errored ones included)."""
     temperature: float | None
     seed: int | None
     cases: tuple[CaseTrials, ...]
+    """Scored trials and passes per case; a case with no scored trial is left out."""
     pass_at_k: dict[int, float]
-    """k = 1..epochs: mean over cases of the unbiased pass@k."""
+    """k = 1..epochs: mean of the unbiased pass@k over the cases with at least k scored trials
+    (k is left out when no case has)."""
     pass_hat_k: dict[int, float]
-    """k = 1..epochs: mean over cases of pass^k (every one of k attempts passes)."""
+    """k = 1..epochs: mean of pass^k (every one of k attempts passes), over the same cases."""
 
     @property
     def flaky_cases(self) -> tuple[str, ...]:
@@ -70,12 +79,19 @@ def case_trials(results: Iterable[TrialLike]) -> tuple[CaseTrials, ...]:
 def summarize_trials(
     results: Sequence[TrialLike], *, temperature: float | None = None, seed: int | None = None
 ) -> TrialsSummary:
-    """Repeated-trial figures of one model's results (one or more epochs per case)."""
-    cases = case_trials(results)
-    epochs = min((case.trials for case in cases), default=0)
+    """Repeated-trial figures of one model's results (one or more epochs per case), over its
+    scored trials."""
+    asked: dict[str, int] = {}
+    for result in results:
+        asked[result.case_id] = asked.get(result.case_id, 0) + 1
+    epochs = max(asked.values(), default=0)
+    cases = case_trials(result for result in results if result.error is None)
     at_k: dict[int, float] = {}
     hat_k: dict[int, float] = {}
     for k in range(1, epochs + 1):
-        at_k[k] = math.fsum(pass_at_k(c.trials, c.passes, k) for c in cases) / len(cases)
-        hat_k[k] = math.fsum(pass_hat_k(c.trials, c.passes, k) for c in cases) / len(cases)
+        judged = [case for case in cases if case.trials >= k]
+        if not judged:
+            break
+        at_k[k] = math.fsum(pass_at_k(c.trials, c.passes, k) for c in judged) / len(judged)
+        hat_k[k] = math.fsum(pass_hat_k(c.trials, c.passes, k) for c in judged) / len(judged)
     return TrialsSummary(epochs, temperature, seed, cases, at_k, hat_k)

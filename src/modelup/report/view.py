@@ -6,48 +6,31 @@ way a delta is good, and how untrusted model text is made safe to show are decid
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from modelup.decide.figures import format_figure
+from modelup.decide import figures
+from modelup.decide.figures import format_change, format_figure
 from modelup.report.schema import CaseRecord, ModelRecord, Report
+from modelup.untrusted import clean
 
 Direction = Literal["better", "worse", "same", "none"]
-
-# Characters that reorder the text around them (Trojan Source, CVE-2021-42574): shown as a
-# visible marker so that a model cannot make a reader see something other than what it wrote.
-_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_BIDI = re.compile(f"[{_BIDI_CONTROLS}]")
-# Characters XML 1.0 forbids (and HTML treats as parse errors), lone surrogates (possible in a
-# Python string decoded from JSON's \ud800 escapes, unencodable as UTF-8) and non-characters.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
-_REPLACEMENT = "\ufffd"
 
 
 def safe_text(text: str | None, limit: int | None = None) -> str:
     """``text`` made safe to show in any format (escaping is still the renderer's job):
     forbidden characters replaced by U+FFFD, direction overrides made visible, and at most
-    ``limit`` characters kept, the cut said in words."""
-    if text is None:
-        return ""
-    if limit is not None and len(text) > limit:
-        cut = len(text) - limit
-        text = f"{text[:limit]}… [{cut:,} more characters in the JSON report]"
-    text = _FORBIDDEN.sub(_REPLACEMENT, text)
-    return _BIDI.sub(lambda match: f"[U+{ord(match.group()):04X}]", text)
+    ``limit`` characters kept, the cut said in words (``modelup.untrusted.clean``)."""
+    return clean(text, limit)
 
 
 def lower_is_better(name: str) -> bool:
-    return name.endswith(("_ms", "_count", "_tokens", "_usd")) or name in {
-        "repair_rate",
-        "error_rate",
-    }
+    return figures.lower_is_better(name)
 
 
 def is_rate(name: str) -> bool:
-    return name.endswith(("_rate", "_accuracy", "_coverage"))
+    return figures.is_rate(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +45,7 @@ def delta(name: str, base: float | None, cand: float | None) -> Delta:
     if base is None or cand is None or name == "case_count":
         return Delta("", "none")
     change = cand - base
-    if is_rate(name):
-        text = f"{change * 100:+.1f} pts"
-    elif name.endswith("_ms"):
-        text = f"{change:+.0f} ms"
-    elif name.endswith(("_count", "_tokens")):
-        text = f"{change:+.0f}"
-    else:
-        text = f"{change:+.3f}"
+    text = format_change(name, change)
     if abs(change) < 1e-12:
         return Delta(text, "same")
     better = (change < 0) if lower_is_better(name) else (change > 0)

@@ -11,7 +11,7 @@ from typing import Literal
 from modelup.config.rules import GateRule
 from modelup.config.settings import Settings
 from modelup.decide.paired import StatisticsSettings
-from modelup.decide.rules import check_rules, select_rules, statistics_settings
+from modelup.decide.rules import check_prices, check_rules, select_rules, statistics_settings
 from modelup.errors import ConfigError, WorkflowError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.dataset import Dataset, load_dataset
@@ -69,30 +69,18 @@ def plan_run(settings: Settings) -> RunPlan:
     dataset = load_dataset(experiment.dataset_path, workflow)
     targets = plan_targets(settings)
     rules, source = select_rules(settings, workflow)
-    rules = _skip_unpriced_cost(rules, targets)
     if source == "config":
         check_rules(rules, workflow, dataset)
+        check_prices(rules, targets)
     elif source == "workflow":
-        check_rules(rules, workflow, dataset, where=f"workflow {workflow.name!r} gate_rules")
+        where = f"workflow {workflow.name!r} gate_rules"
+        check_rules(rules, workflow, dataset, where=where)
+        check_prices(rules, targets, where=where)
+    else:
+        where = "promotion.max_cost_regression_percent"
+        check_prices(rules, targets, where=where, indexed=False)
     return RunPlan(
         settings, workflow, dataset, targets, rules, source, statistics_settings(settings.gate)
-    )
-
-
-def _skip_unpriced_cost(
-    rules: tuple[GateRule, ...], targets: tuple[ModelTarget, ...]
-) -> tuple[GateRule, ...]:
-    """A cost rule cannot be judged without prices: it is then reported as skipped (a signal,
-    which never decides) instead of holding every run on a figure nobody could compute."""
-    unpriced = [target.model for target in targets if target.price is None]
-    if not unpriced:
-        return rules
-    note = f"skipped: no price for {', '.join(unpriced)}"
-    return tuple(
-        rule.model_copy(update={"authority": "signal", "name": f"{rule.title} ({note})"})
-        if rule.figure == "cost_usd" and rule.authority != "signal"
-        else rule
-        for rule in rules
     )
 
 

@@ -19,7 +19,7 @@ from modelup.config.loading import find_config_file, load_settings
 from modelup.config.settings import Settings
 from modelup.decide.decision import Decision
 from modelup.decide.gate import Verdict
-from modelup.errors import ConfigError, StoreError
+from modelup.errors import ConfigError, NoEvidenceError, StoreError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.replay import ProgressCallback
 from modelup.models.base import ModelClient
@@ -132,12 +132,16 @@ class Session:
             clients = _compose(plan, clients, recording, saved)
             resumed = len(saved.outcomes) if saved is not None else None
             self.observer.planned(plan, run_id=run_id, resumed_calls=resumed)
-            with self.observer.progress(plan) as on_result:
-                executed = asyncio.run(
-                    execute_spooled(
-                        plan, clients, on_result=on_result, run_id=run_id, started_at=started
+            try:
+                with self.observer.progress(plan) as on_result:
+                    executed = asyncio.run(
+                        execute_spooled(
+                            plan, clients, on_result=on_result, run_id=run_id, started_at=started
+                        )
                     )
-                )
+            except NoEvidenceError as error:
+                self._drop_empty_checkpoint(recording, saved, error)
+                raise
             with executed.report as spooled:
                 report = spooled.head
                 path = report_file or unique_path(
@@ -171,6 +175,24 @@ class Session:
             failures=failures,
             history_warning=_record_history(plan.settings, report, path),
         )
+
+    def _drop_empty_checkpoint(
+        self, recording: _Recording, saved: SavedRun | None, error: NoEvidenceError
+    ) -> None:
+        """No evidence: keep the checkpoint only when resuming could give some, i.e. the failed
+        calls were not kept as evidence and some call was answered; else remove it, so that
+        nobody is offered to resume an empty run."""
+        journal = recording.journal
+        if journal is None:
+            return
+        answered = journal.answered
+        if saved is not None:
+            answered += sum(outcome.response is not None for outcome in saved.outcomes.values())
+        if error.retryable and answered:
+            return
+        journal.close()
+        remove_checkpoint(journal.directory)
+        self.resumable = False
 
     def _open_recording(
         self,
