@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from modelup.config.rules import GateRule
-from modelup.decide.evidence import ModelEvidence
-from modelup.decide.figures import CaseLike, format_figure
+from modelup.decide.evidence import ModelEvidence, on_common_cases
+from modelup.decide.figures import format_figure
 from modelup.decide.gate import Judgement, RuleOutcome, Verdict, judge
 from modelup.decide.paired import (
     CandidateComparison,
@@ -23,6 +23,7 @@ from modelup.decide.paired import (
     rule_evidence,
 )
 from modelup.decide.rules import with_evidence_rules
+from modelup.evaluate.scoring import CaseResult
 from modelup.workflow.base import Workflow
 
 Mode = Literal["compare", "shadow"]
@@ -109,7 +110,7 @@ class Decision:
 def decide_run(
     workflow: Workflow,
     evidence: Sequence[ModelEvidence],
-    results: Sequence[Sequence[CaseLike]],
+    results: Sequence[Sequence[CaseResult]],
     rules: Sequence[GateRule],
     *,
     statistics: StatisticsSettings | None = None,
@@ -125,18 +126,46 @@ def decide_run(
     found = rule_evidence(rules, paired, settings)
     candidates = tuple(
         _candidate_decision(
-            judge(rules, baseline, model, evidence=paired_evidence, confidence=settings.confidence),
+            judge(
+                rules,
+                *_comparable(workflow, baseline, results[0], model, cand_results),
+                evidence=paired_evidence,
+                confidence=settings.confidence,
+            ),
             mode,
             baseline.model,
             model.model,
         )
-        for model, paired_evidence in zip(evidence[1:], found, strict=True)
+        for model, cand_results, paired_evidence in zip(
+            evidence[1:], results[1:], found, strict=True
+        )
     )
     comparisons = tuple(
         compare_candidates([model.model for model in evidence[1:]], paired, settings)
     )
     ranking = rank(candidates, evidence, comparisons)
     return Decision(candidates, comparisons, ranking, recommendation(ranking))
+
+
+def _comparable(
+    workflow: Workflow,
+    baseline: ModelEvidence,
+    base_results: Sequence[CaseResult],
+    candidate: ModelEvidence,
+    cand_results: Sequence[CaseResult],
+) -> tuple[ModelEvidence, ModelEvidence]:
+    """The two models' evidence as the gate compares it: over the trials both scored. A call
+    that errored on either side takes that trial out of both, so that an outage never moves a
+    comparison of quality (the errors are judged on their own, by the evidence rules)."""
+    if not (baseline.summary.get("error_count") or candidate.summary.get("error_count")):
+        return baseline, candidate
+    common = {(r.case_id, r.epoch) for r in base_results if r.error is None} & {
+        (r.case_id, r.epoch) for r in cand_results if r.error is None
+    }
+    return (
+        on_common_cases(workflow, baseline, base_results, common),
+        on_common_cases(workflow, candidate, cand_results, common),
+    )
 
 
 def _candidate_decision(

@@ -3,14 +3,16 @@ its repeated-trial figures, and who actually answered."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass, replace
 
+from modelup.decide.figures import EVIDENCE_FIGURES
 from modelup.decide.identity import ExpectedIdentity, Identity, identities
 from modelup.decide.summary import summarize, summarize_groups
 from modelup.decide.trials import TrialsSummary, summarize_trials
 from modelup.evaluate.scoring import CaseResult
 from modelup.evaluate.targets import ModelTarget, Role
+from modelup.models.pricing import Price
 from modelup.workflow.base import Workflow
 
 Figures = dict[str, float | None]
@@ -36,6 +38,8 @@ class ModelEvidence:
     """Every distinct (resolved model, fingerprint) reported, with the calls it answered."""
     expected: ExpectedIdentity | None = None
     """Who was expected to answer: the requested id, or ``expect_resolved``."""
+    price: Price | None = None
+    """The price the cost figures were computed at."""
 
     @property
     def alias_resolved(self) -> bool:
@@ -76,4 +80,34 @@ def measure(
         system_fingerprints=fingerprints,
         identities=identities(results),
         expected=expected,
+        price=price,
     )
+
+
+def on_common_cases(
+    workflow: Workflow,
+    evidence: ModelEvidence,
+    results: Sequence[CaseResult],
+    common: Container[tuple[str, int]],
+) -> ModelEvidence:
+    """``evidence`` with its figures recomputed over the ``common`` (case id, epoch) trials
+    only, except the figures about the evidence itself (``EVIDENCE_FIGURES``) and the call
+    count, which stay those of every call."""
+    kept = [result for result in results if (result.case_id, result.epoch) in common]
+    price, expected = evidence.price, evidence.expected
+    summary = summarize(workflow, kept, price=price, expected=expected)
+    families = summarize_groups(workflow, kept, by="family", price=price, expected=expected)
+    subsets = summarize_groups(workflow, kept, by="subset", price=price, expected=expected)
+    return replace(
+        evidence,
+        summary=_keep_evidence(summary, evidence.summary),
+        families={k: _keep_evidence(families.get(k, {}), v) for k, v in evidence.families.items()},
+        subsets={k: _keep_evidence(subsets.get(k, {}), v) for k, v in evidence.subsets.items()},
+    )
+
+
+def _keep_evidence(
+    figures: Mapping[str, float | None], every_call: Mapping[str, float | None]
+) -> Figures:
+    kept = ("case_count", *EVIDENCE_FIGURES)
+    return {**figures, **{name: every_call.get(name) for name in kept}}

@@ -11,7 +11,13 @@ from typing import Literal
 from modelup.config.rules import GateRule
 from modelup.config.settings import Settings
 from modelup.decide.paired import StatisticsSettings
-from modelup.decide.rules import check_prices, check_rules, select_rules, statistics_settings
+from modelup.decide.rules import (
+    check_prices,
+    check_rules,
+    promotion_policy,
+    select_rules,
+    statistics_settings,
+)
 from modelup.errors import ConfigError, WorkflowError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.dataset import Dataset, load_dataset
@@ -70,15 +76,15 @@ def plan_run(settings: Settings) -> RunPlan:
     targets = plan_targets(settings)
     rules, source = select_rules(settings, workflow)
     if source == "config":
-        check_rules(rules, workflow, dataset)
-        check_prices(rules, targets)
+        check_rules(settings.gate.rules, workflow, dataset)
+        check_prices(settings.gate.rules, targets)
     elif source == "workflow":
         where = f"workflow {workflow.name!r} gate_rules"
-        check_rules(rules, workflow, dataset, where=where)
-        check_prices(rules, targets, where=where)
-    else:
+        check_rules(workflow.gate_rules, workflow, dataset, where=where)
+        check_prices(workflow.gate_rules, targets, where=where)
+    if source == "promotion" or (source == "workflow" and workflow.gate_extends_promotion):
         where = "promotion.max_cost_regression_percent"
-        check_prices(rules, targets, where=where, indexed=False)
+        check_prices(promotion_policy(settings.promotion), targets, where=where, indexed=False)
     return RunPlan(
         settings, workflow, dataset, targets, rules, source, statistics_settings(settings.gate)
     )
