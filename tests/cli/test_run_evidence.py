@@ -30,7 +30,9 @@ REJECTION_LIMIT = 5  # the early stop documented in docs/live-endpoints.md
 ENTRY = "from modelup._cli.main import main; main()"
 
 
-def config(tmp_path: Path, base_url: str, *, extra: str = "", concurrency: int = 2) -> Path:
+def config(
+    tmp_path: Path, base_url: str, *, extra: str = "", llm: str = "", concurrency: int = 2
+) -> Path:
     path = tmp_path / "modelup.toml"
     path.write_text(
         f"""
@@ -46,6 +48,7 @@ base_url = "{base_url}"
 baseline_model_id = "base"
 candidate_model_id = "cand"
 max_attempts = 1
+{llm}
 
 [cache]
 enabled = false
@@ -140,6 +143,16 @@ def test_the_same_4xx_on_the_first_calls_stops_early_with_the_endpoints_message(
     assert "HTTP 400: Unsupported parameter: 'seed' is not supported" in result.output
     assert "safety pass rate" not in result.output and "Rollback" not in result.output
     assert calls.count("cand") == REJECTION_LIMIT  # not 36: the run stopped early
+
+
+def test_a_rejected_api_key_is_bad_configuration_exit_2(tmp_path: Path) -> None:
+    workflow, dataset = support_ops()
+    with OpenAITestServer(SupportAnswers(workflow, dataset), api_key="the-right-key") as server:
+        path = config(tmp_path, server.base_url, llm='api_key = "a-wrong-key"')
+        result = runner.invoke(app, ["run", "--config", str(path)])
+    assert result.exit_code == 2, result.output
+    assert f"{server.base_url} rejected the API key (HTTP 401)" in result.output
+    assert "a-wrong-key" not in result.output
 
 
 def test_a_4xx_after_answers_is_an_errored_case_not_a_stop(tmp_path: Path) -> None:

@@ -372,3 +372,62 @@ require_significance = true
     assert report.model("drifty").trials is not None
     assert report.model("drifty").trials.temperature == 0.7
     assert report.config["gate"]["bootstrap_seed"] == 0
+
+
+def test_rules_can_judge_repeated_trial_figures(tmp_path: Path, support_ops_dataset: Path) -> None:
+    """pass^K, pass@K (K = epochs) and the flaky-case count are figures a rule may name."""
+    from typer.testing import CliRunner
+
+    from modelup._cli.main import app
+    from modelup.report.io import read_report
+
+    config = tmp_path / "modelup.toml"
+    config.write_text(
+        f"""
+[experiment]
+use_mock_client = true
+mode = "compare"
+dataset_path = "{support_ops_dataset}"
+epochs = 3
+
+[llm]
+temperature = 0.7
+
+[mock]
+baseline_profile = "steady"
+candidate_profile = "drifting"
+
+[[gate.rules]]
+figure = "pass_hat_k"
+comparison = "floor"
+threshold = 0.99
+authority = "conditional"
+
+[[gate.rules]]
+figure = "pass_at_k"
+comparison = "max_regression"
+threshold = 1
+authority = "signal"
+
+[[gate.rules]]
+figure = "flaky_case_count"
+comparison = "ceiling"
+threshold = 100
+authority = "block"
+""",
+        encoding="utf-8",
+    )
+    report_file = tmp_path / "report.json"
+    outcome = CliRunner().invoke(
+        app, ["run", "--config", str(config), "--report-file", str(report_file)]
+    )
+    assert outcome.exit_code == 3, outcome.output
+    report = read_report(report_file)
+    candidate = report.candidates[0]
+    assert candidate.trials is not None
+    assert candidate.summary["pass_hat_k"] == candidate.trials.pass_hat_k["3"]
+    assert candidate.summary["pass_at_k"] == candidate.trials.pass_at_k["3"]
+    assert candidate.summary["flaky_case_count"] == len(candidate.trials.flaky_cases)
+    hat, at, flaky = report.decision.rules[:3]
+    assert (hat.status, at.status, flaky.status) == ("failed", "passed", "passed")
+    assert "pass^k" in hat.reason and report.decision.reasons == [hat.reason]
