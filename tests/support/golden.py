@@ -7,8 +7,10 @@ repository is checked out.
 
 Regenerate (only when the report's content or encoding is meant to change, with a schema note in
 docs/report-schema.md): ``PYTHONPATH=tests .venv/bin/python -m support.golden``. Last regenerated
-when the report encoder became orjson and a rule record started with its declared keys (the
-content, compared as parsed JSON, was unchanged).
+for report schema 2 (issue 11): new summary figures (error rate, pass@K, pass^K, flaky cases,
+identity drift and changes, support-ops' plain reply rate), each model's identities, the
+evidence rules and support-ops' plain-text rule in every decision, passing rules' reasons that
+read as passes, and the ranking's tie-break figures.
 """
 
 from __future__ import annotations
