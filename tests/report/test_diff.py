@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,3 +140,28 @@ def test_cli_diff_refuses_a_prompt_change_and_allow_incomparable_overrides(
         .output
     )
     assert (data["same_prompt"], data["same_workflow"]) == (False, True)
+
+
+def test_cli_diff_prints_hostile_notes_without_crashing(tmp_path: Path) -> None:
+    # A note quotes model text; a report read back can hold a lone surrogate (from "\ud800")
+    # or a terminal escape. Run in a subprocess: its output is a real UTF-8 pipe.
+    hostile = [
+        dataclasses.replace(r, notes=("Category mismatch: got \ud800\x1b[2J",))
+        if not r.passed
+        else r
+        for r in outcomes("PFPPF")
+    ]
+    new = report_of(BASE, {"cand": hostile}, seed_policy(), run_id="new")
+    old_path, new_path = _write(tmp_path, "old.json", _old()), _write(tmp_path, "new.json", new)
+    entry = "from modelup._cli.main import main; main()"
+    shown = subprocess.run(
+        [sys.executable, "-c", entry, "diff", str(old_path), str(new_path)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "LC_ALL": "C.UTF-8", "COLUMNS": "200"},
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "Category mismatch: got \ufffd\ufffd[2J" in shown.stdout
+    assert "\x1b[2J" not in shown.stdout

@@ -15,6 +15,7 @@ from modelup.decide.figures import format_change, format_figure, label
 from modelup.errors import ModelupError
 from modelup.report.diff import ModelDiff, ReportDiff, diff_reports
 from modelup.report.io import read_report
+from modelup.untrusted import clean_line
 
 _MAX_CHANGES = 20
 
@@ -94,20 +95,26 @@ def print_diff(console: Console, result: ReportDiff) -> None:
             who = f"{verdict.old_candidate} → {verdict.new_candidate}"
         change = "unchanged" if verdict.old_verdict == verdict.new_verdict else "changed"
         console.print(
-            Text(f"Verdict {who}: {verdict.old_verdict} → {verdict.new_verdict} ({change})")
+            Text(
+                clean_line(
+                    f"Verdict {who}: {verdict.old_verdict} → {verdict.new_verdict} ({change})"
+                )
+            )
         )
     for model in result.models:
         _model_table(console, model)
     for role, names in (("old", result.unmatched_old), ("new", result.unmatched_new)):
         if names:
-            console.print(Text(f"Only in the {role} report: {', '.join(names)}", style="dim"))
+            console.print(
+                Text(clean_line(f"Only in the {role} report: {', '.join(names)}"), style="dim")
+            )
 
 
 def _model_table(console: Console, model: ModelDiff) -> None:
     who = model.new_model
     if model.old_model != model.new_model:
         who = f"{model.old_model} → {model.new_model}"
-    table = Table(title=f"{model.role} {who}", title_justify="left")
+    table = Table(title=Text(clean_line(f"{model.role} {who}")), title_justify="left")
     for column in ("Figure", "old", "new", "Δ"):
         table.add_column(column, justify="left" if column == "Figure" else "right")
     for figure in model.figures:
@@ -128,7 +135,11 @@ def _model_table(console: Console, model: ModelDiff) -> None:
         mark = "-" if change.kind == "regression" else "+"
         tail = f": {notes}" if notes else ""
         console.print(
-            Text(f"  {mark} {change.case_id}{epoch} ({change.family}) {change.kind}{tail}")
+            Text(
+                clean_line(
+                    f"  {mark} {change.case_id}{epoch} ({change.family}) {change.kind}{tail}"
+                )
+            )
         )
     if len(model.changes) > _MAX_CHANGES:
         console.print(Text(f"  … {len(model.changes) - _MAX_CHANGES} more (see --json)"))
