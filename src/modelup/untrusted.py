@@ -34,6 +34,10 @@ def clean(text: str | None, limit: int | None = None) -> str:
     if limit is not None and len(text) > limit:
         cut = len(text) - limit
         text = f"{text[:limit]}… [{cut:,} more characters in the JSON report]"
+    if text.isprintable():
+        # No control character, surrogate, non-character or format character (the direction
+        # controls are format characters): nothing to replace. The common case, at C speed.
+        return text
     text = _FORBIDDEN.sub(REPLACEMENT, text)
     return _BIDI.sub(lambda match: f"[U+{ord(match.group()):04X}]", text)
 
@@ -50,4 +54,6 @@ def clean_identity(text: str | None, limit: int = 200) -> str | None:
     stays ``None``."""
     if text is None:
         return None
+    if len(text) <= limit and text.isprintable():
+        return text
     return clean_line(text[:limit] if len(text) > limit else text)

@@ -15,6 +15,7 @@ several. Two figures say so, and the gate's default identity rules hold on them:
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
@@ -71,12 +72,12 @@ class Identity:
 def identities(results: Iterable[AnsweredLike]) -> tuple[Identity, ...]:
     """Every distinct (resolved model, fingerprint) reported, in order first seen, with counts;
     calls that reported neither (errored calls among them) are left out."""
-    counts: dict[tuple[str | None, str | None], int] = {}
-    for result in results:
-        key = (result.resolved_model, result.system_fingerprint)
-        if key != (None, None):
-            counts[key] = counts.get(key, 0) + 1
-    return tuple(Identity(model, print_, calls) for (model, print_), calls in counts.items())
+    counts = Counter((result.resolved_model, result.system_fingerprint) for result in results)
+    return tuple(
+        Identity(model, print_, calls)
+        for (model, print_), calls in counts.items()
+        if (model, print_) != (None, None)
+    )
 
 
 def identity_figures(

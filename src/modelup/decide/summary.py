@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from modelup.decide.figures import quality_score
 from modelup.decide.identity import ExpectedIdentity, identities, identity_figures
-from modelup.decide.trials import summarize_trials
+from modelup.decide.trials import trial_figures
 from modelup.evaluate.scoring import CaseResult
 from modelup.models.pricing import Price
 from modelup.workflow.base import Workflow
@@ -73,10 +73,13 @@ def summarize(
     summary["quality_score"] = quality_score(workflow, summary)
     summary["error_count"] = total - judged
     summary["error_rate"] = (total - judged) / total
-    trials = summarize_trials(results)
-    summary["pass_at_k"] = trials.pass_at_k.get(trials.epochs)
-    summary["pass_hat_k"] = trials.pass_hat_k.get(trials.epochs)
-    summary["flaky_case_count"] = len(trials.flaky_cases)
+    if len({result.case_id for result in results}) < total:
+        summary.update(trial_figures(results))
+    else:
+        # One trial per case: pass@1 and pass^1 are the pass rate (the same float: both are a
+        # count of passes over the scored cases), and no case can be flaky.
+        passed = summary["pass_rate"]
+        summary.update(pass_at_k=passed, pass_hat_k=passed, flaky_case_count=0)
     summary.update(identity_figures(identities(results), expected))
     return summary
 

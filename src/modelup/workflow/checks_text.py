@@ -44,11 +44,17 @@ _PATTERNS: dict[Finding, re.Pattern[str]] = {
 }
 
 
+_TRIGGERS = ("<", ":", "{", "$", "[")
+"""Every pattern needs one of these, or ``www.``: most replies have none and skip the scan."""
+
+
 def plain_text_findings(
     text: str, forbid: tuple[Finding, ...] = FINDINGS
 ) -> dict[Finding, list[str]]:
     """What of ``forbid`` ``text`` holds, each with the matches found (in order, clipped)."""
     found: dict[Finding, list[str]] = {}
+    if not any(trigger in text for trigger in _TRIGGERS) and "www." not in text.lower():
+        return found
     for kind in forbid:
         matches = [match.group() for match in _PATTERNS[kind].finditer(text)]
         if matches:

@@ -58,19 +58,21 @@ class Contract:
     def parse(self, raw: str) -> ParseOutcome:
         strict = _load_object(raw)
         if strict is not None:
-            errors = self._violations(strict)
+            errors = self._violations(strict, raw)
             return ParseOutcome(None if errors else strict, not errors, not errors, (), errors)
         for repair, candidate in _repair_candidates(raw):
             document = _load_object(candidate)
             if document is not None:
-                errors = self._violations(document)
+                errors = self._violations(document, candidate)
                 return ParseOutcome(
                     None if errors else document, False, not errors, (repair,), errors
                 )
         return ParseOutcome(None, False, False, (), ("answer is not a JSON object",))
 
-    def _violations(self, document: dict[str, Any]) -> tuple[str, ...]:
-        if _deeper_than(document, MAX_DEPTH):
+    def _violations(self, document: dict[str, Any], text: str) -> tuple[str, ...]:
+        # Counting brackets is C speed; only a text with more of them than the limit can nest
+        # that deep, and only then is the document walked.
+        if text.count("[") + text.count("{") > MAX_DEPTH and _deeper_than(document, MAX_DEPTH):
             return (f"(root): the answer nests deeper than {MAX_DEPTH} levels",)
         if self._confirm_valid is not None and self._confirm_valid(document):
             return ()
