@@ -143,6 +143,9 @@ def test_the_same_4xx_on_the_first_calls_stops_early_with_the_endpoints_message(
     assert "HTTP 400: Unsupported parameter: 'seed' is not supported" in result.output
     assert "safety pass rate" not in result.output and "Rollback" not in result.output
     assert calls.count("cand") == REJECTION_LIMIT  # not 36: the run stopped early
+    # Resuming would send the same refused requests: no resume is offered.
+    assert "Resume" not in result.output
+    assert not any((tmp_path / "runs").glob("*/plan.json"))
 
 
 def test_a_rejected_api_key_is_bad_configuration_exit_2(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from modelup.config.loading import find_config_file, load_settings
 from modelup.config.settings import Settings
 from modelup.decide.decision import Decision
 from modelup.decide.gate import Verdict
-from modelup.errors import ConfigError, NoEvidenceError, StoreError
+from modelup.errors import ConfigError, NoEvidenceError, RequestsRejected, StoreError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.replay import ProgressCallback
 from modelup.models.base import ModelClient
@@ -142,6 +142,11 @@ class Session:
             except NoEvidenceError as error:
                 self._drop_empty_checkpoint(recording, saved, error)
                 raise
+            except RequestsRejected:
+                # Resuming would send the same refused requests (the saved plan wins): the
+                # configuration must change, and the run start again (answers stay cached).
+                self._drop_checkpoint(recording)
+                raise
             with executed.report as spooled:
                 report = spooled.head
                 path = report_file or unique_path(
@@ -190,8 +195,12 @@ class Session:
             answered += sum(outcome.response is not None for outcome in saved.outcomes.values())
         if error.retryable and answered:
             return
-        journal.close()
-        remove_checkpoint(journal.directory)
+        self._drop_checkpoint(recording)
+
+    def _drop_checkpoint(self, recording: _Recording) -> None:
+        if recording.journal is not None:
+            recording.journal.close()
+            remove_checkpoint(recording.journal.directory)
         self.resumable = False
 
     def _open_recording(
