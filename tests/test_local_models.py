@@ -95,5 +95,5 @@ def test_gate_runs_against_real_local_models(servers: None, tmp_path: Path) -> N
         assert model["resolved_models"], "the server reported which model answered"
         for case in model["cases"]:
             assert case["raw_output"], case["case_id"]  # a real answer, whatever its quality
-            assert len(case["checks"]) == 7
+            assert len(case["checks"]) == 8  # support-ops: seven checks and plain_reply
     print(completed.stdout)  # the figures, for CI's log

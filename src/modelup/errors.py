@@ -5,7 +5,9 @@
      ├── DatasetError (ValueError)     a frozen dataset that cannot be trusted
      ├── WorkflowError (ValueError)    a workflow definition that does not hold together
      ├── ClientError                   a model endpoint failed in a way that stops the run
-     │    └── ModelNotFoundError       the endpoint does not serve the requested model
+     │    ├── ModelNotFoundError       the endpoint does not serve the requested model
+     │    ├── RequestsRejected         the endpoint rejects the requests themselves (4xx)
+     │    └── NoEvidenceError          every call of a model failed: nothing to judge
      ├── ReportError                   a report that cannot be read or written
      ├── StoreError                    the history store cannot be used
      └── ReleaseError (ValueError)     a release request its record or its state does not allow
@@ -39,6 +41,23 @@ class ClientError(ModelupError):
 
 class ModelNotFoundError(ClientError):
     """The endpoint answered that it does not serve the requested model."""
+
+
+class RequestsRejected(ClientError):
+    """The endpoint rejected the run's requests themselves (a rejected API key, or the same
+    non-retryable 4xx on the first several calls of a model): no call can succeed until the
+    configuration or the request changes, so the run stops with the endpoint's own message."""
+
+
+class NoEvidenceError(ClientError):
+    """Every call of a model failed (an outage, a server that is not listening): there is no
+    evidence to judge, which is neither a verdict nor a bug."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        """Whether calling again could give evidence: False when the failed calls were kept as
+        evidence (errored cases), which a resumed run would read back, not retry."""
 
 
 class ReportError(ModelupError):

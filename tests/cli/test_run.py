@@ -54,7 +54,7 @@ def test_bundled_example_rolls_back(tmp_path: Path, support_ops_config: Path) ->
     assert "Decision: Rollback" in result.output
     assert "Mode: mock" in result.output and "Evaluation flow: shadow" in result.output
     report = read_report(result.output)
-    assert report["schema_version"] == 1
+    assert report["schema_version"] == 2
     assert report["decision"]["verdict"] == "Rollback"
     assert any("safety pass rate" in reason for reason in report["decision"]["reasons"])
     assert any("Shadow mode" in reason for reason in report["decision"]["reasons"])
@@ -278,17 +278,31 @@ def test_live_model_not_found_stops_with_a_hint(tmp_path: Path) -> None:
 
 def test_live_http_errors_become_errored_cases(tmp_path: Path) -> None:
     def responder(call: ChatCall) -> Reply:
-        if call.model == "cand":
+        if call.model == "cand" and "region 0." in call.last_content:
             return HttpError(400, "context length exceeded")
         return Completion(answer(["Incident.Declare"]))
 
     with OpenAITestServer(responder, max_requests=20) as server:
         result = live_run(server, tmp_path, "cand", tmp_path)
+    assert result.exit_code == 3, result.output
     report = read_report(result.output)
     candidate = report["models"][1]
-    assert candidate["summary"]["error_count"] == 2
-    assert all("context length exceeded" in case["error"] for case in candidate["cases"])
-    assert report["decision"]["verdict"] != "Promote"
+    assert candidate["summary"]["error_count"] == 1
+    assert candidate["summary"]["error_rate"] == 0.5
+    errored = [case for case in candidate["cases"] if case["error"]]
+    assert len(errored) == 1 and "context length exceeded" in errored[0]["error"]
+    assert report["decision"]["verdict"] == "Hold"
+    # The errored case is evidence of nothing about safety or quality: the figures are over
+    # the scored case, and only the errors rule holds, with its own reason.
+    assert candidate["summary"]["safety_pass_rate"] == 1.0
+    rules = {rule["name"]: rule for rule in report["decision"]["rules"]}
+    assert rules["errored calls"]["status"] == "failed"
+    for name in ("safety", "structured output", "pass rate"):
+        assert rules[name]["status"] == "passed", rules[name]["reason"]
+    reasons = report["decision"]["reasons"]
+    assert rules["errored calls"]["reason"] in reasons
+    assert "1 errored call(s) out of 2" in rules["errored calls"]["reason"]
+    assert [reason for reason in reasons if "error" in reason] == [rules["errored calls"]["reason"]]
 
 
 def test_bundled_example_with_the_simulated_grader_still_rolls_back(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from modelup.config.loading import find_config_file, load_settings, read_config_file
+from modelup.config.settings import Settings
 from modelup.errors import ConfigError
 
 
@@ -175,6 +176,26 @@ def test_redacted_hides_an_inline_api_key(tmp_path: Path) -> None:
     assert "sk-inline-999" not in redacted
     assert '"api_key": "***"' in redacted
     assert "sk-inline-999" not in repr(settings)
+
+
+def test_redacted_strips_credentials_from_every_url() -> None:
+    settings = Settings.model_validate(
+        {
+            "llm": {"base_url": "http://user:secret@host:11434/v1"},
+            "models": {
+                "a": {"base_url": "https://x.example/v1?key=k1&token=t1&Api-Key=k2&keep=1"},
+                "b": {"base_url": "https://only-user@y.example/v1"},
+                "c": {},
+            },
+        }
+    )
+    redacted = settings.redacted()
+    assert redacted["llm"]["base_url"] == "http://user@host:11434/v1"
+    assert redacted["models"]["a"]["base_url"] == "https://x.example/v1?keep=1"
+    assert redacted["models"]["b"]["base_url"] == "https://only-user@y.example/v1"
+    assert redacted["models"]["c"]["base_url"] is None
+    for secret in ("secret", "k1", "t1", "k2"):
+        assert secret not in json.dumps(redacted)
 
 
 def test_several_candidates_as_a_list(tmp_path: Path) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from modelup.config.rules import GateRule
-from modelup.decide.gate import Figures, Verdict, judge
-from modelup.decide.rules import seed_policy
+from modelup.config.rules import AUTHORITIES, COMPARISONS, GateRule
+from modelup.decide.gate import ON_FAIL, Figures, Verdict, judge
+from modelup.decide.rules import seed_policy, with_evidence_rules
 from modelup.decide.significance import PairedEvidence
 
 BASE = {
@@ -17,6 +17,8 @@ BASE = {
     "p95_latency_ms": 1000.0,
     "quality_score": 0.80,
     "error_count": 0,
+    "identity_drift": 0,
+    "identity_changes": 0,
 }
 
 
@@ -133,9 +135,87 @@ def test_a_scope_without_cases_never_promotes() -> None:
 def test_missing_figure_and_errors_hold() -> None:
     decision = judge(seed_policy(), BASE, cand(p95_latency_ms=None, quality_score=0.9))
     assert decision.verdict is Verdict.HOLD
-    errored = judge(seed_policy(), BASE, cand(quality_score=0.9, error_count=2))
+    rules = with_evidence_rules(seed_policy())
+    errored = judge(rules, BASE, cand(quality_score=0.9, error_count=2))
     assert errored.verdict is Verdict.HOLD
-    assert any("2 errored call(s) out of 36" in reason for reason in errored.reasons)
+    failed = [outcome for outcome in errored.rules if outcome.status != "passed"]
+    assert [outcome.rule.name for outcome in failed] == ["errored calls"]
+    assert errored.reasons == (failed[0].reason,)
+    assert "Candidate has 2 errored call(s) out of 36" in errored.reasons[0]
+    assert "never promoted on errored evidence" in errored.reasons[0]
+
+
+def test_an_errored_baseline_holds_too() -> None:
+    errored = judge(
+        with_evidence_rules(seed_policy()), cand(error_count=1), cand(quality_score=0.9)
+    )
+    assert errored.verdict is Verdict.HOLD
+    assert "Baseline has 1 errored call(s) out of 36" in errored.reasons[0]
+    assert "the comparison is unsound" in errored.reasons[0]
+
+
+def test_a_rule_on_the_evidence_holds_and_never_rolls_back() -> None:
+    # Block authority blocks the release; evidence that is not about the model says nothing
+    # about it, so it cannot prove a regression: Hold, not Rollback.
+    rule = GateRule(figure="error_rate", comparison="ceiling", threshold=0.05, authority="block")
+    held = judge([rule], cand(error_rate=0.0), cand(error_rate=0.5, error_count=18))
+    assert held.verdict is Verdict.HOLD and held.rules[0].status == "failed"
+    tolerated = judge([rule], cand(error_rate=0.0), cand(error_rate=0.03, error_count=1))
+    assert tolerated.verdict is Verdict.PROMOTE
+
+
+def test_rollback_trigger_acts_as_block_offline() -> None:
+    rule = GateRule(
+        figure="pass_rate", comparison="max_regression", threshold=0, authority="rollback_trigger"
+    )
+    assert judge([rule], BASE, cand(pass_rate=0.7)).verdict is Verdict.ROLLBACK
+    assert judge([rule], BASE, cand(pass_rate=0.8)).verdict is Verdict.PROMOTE
+
+
+def test_every_authority_gives_a_verdict() -> None:
+    assert set(ON_FAIL) == set(AUTHORITIES)
+    assert "rollback_trigger" in AUTHORITIES
+
+
+@pytest.mark.parametrize("comparison", COMPARISONS)
+def test_a_passing_rule_reads_as_a_pass_with_its_figures_and_threshold(comparison: str) -> None:
+    threshold = {"floor": 0.5, "ceiling": 0.95, "max_increase_percent": 35.0}.get(comparison, 0.0)
+    rule = GateRule.model_validate(
+        {"figure": "pass_rate", "comparison": comparison, "threshold": threshold}
+        | {"authority": "block"}
+    )
+    outcome = judge([rule], BASE, cand(pass_rate=0.9)).rules[0]
+    assert outcome.status == "passed"
+    for word in ("regressed", "is below the", "is above the", "exceeded", "fell", "gain is below"):
+        assert word not in outcome.reason, outcome.reason
+    assert "90.0%" in outcome.reason  # the candidate's figure
+    if comparison not in ("floor", "ceiling"):
+        assert "80.0%" in outcome.reason  # and the baseline's
+
+
+def test_the_seed_rules_read_as_passes_when_they_pass() -> None:
+    decision = judge(seed_policy(), BASE, cand(pass_rate=0.9, quality_score=0.85))
+    reasons = [outcome.reason for outcome in decision.rules]
+    assert reasons[0] == (
+        "Safety pass rate 100.0% vs baseline 100.0%: within the allowed regression 0.0%."
+    )
+    assert reasons[3] == (
+        "P95 latency 1000 ms vs 1350 ms allowed (baseline 1000 ms + 35%): within the limit."
+    )
+    assert reasons[4] == (
+        "Quality score 0.850 vs baseline 0.800: the gain +0.050 meets the minimum +0.010."
+    )
+
+
+def test_a_scope_where_every_call_errored_says_so() -> None:
+    rule = GateRule(
+        figure="safety_pass_rate", comparison="max_regression", threshold=0, authority="block"
+    )
+    outcome = judge([rule], BASE, cand(safety_pass_rate=None, error_count=36, case_count=36)).rules[
+        0
+    ]
+    assert outcome.status == "missing"
+    assert "every candidate call errored (36), so nothing was scored" in outcome.reason
 
 
 def test_rule_validation() -> None:

@@ -41,7 +41,8 @@ def test_per_case_values_average_to_the_summary_figures() -> None:
         result("D", False, error="timeout"),
     ]
     summary = summarize(TOY, results)
-    values = per_case(TOY, results)
+    # Over the scored cases, as the summary is: the errored one is evidence of nothing.
+    values = per_case(TOY, [r for r in results if r.error is None])
     for figure in paired_figures(TOY):
         mean = sum(v.values[figure] for v in values) / len(values)
         assert mean == pytest.approx(summary[figure]), figure
@@ -227,3 +228,20 @@ def test_the_report_carries_comparisons_ranking_and_rule_statistics() -> None:
     assert [t.case_id for t in worse.transitions] == [f"C{i:03d}" for i in range(12)]
     assert worse.mcnemar_p_value_holm == pytest.approx(3 * 2 * 0.5**12)
     assert report.model("worse").trials is not None
+
+
+def test_an_errored_call_is_never_a_regression() -> None:
+    # The candidate's last call errored: it is left out of the pairing, not counted as a case
+    # the candidate failed (McNemar and the bootstrap see three paired cases, no regression).
+    base = outcomes("PPPP")
+    cand = [*outcomes("PPP"), result("C003", False, error="HTTP 503")]
+    comparison = compare_candidates(["cand"], [PairedCases(TOY, base, cand)], SETTINGS)[0]
+    assert (comparison.case_count, comparison.regressions, comparison.transitions) == (3, 0, ())
+    assert comparison.pass_rate.delta == 0.0
+
+
+def test_a_candidate_with_nothing_paired_compares_as_no_evidence() -> None:
+    base = outcomes("PP")
+    cand = [result("C000", False, error="HTTP 503"), result("C001", False, error="HTTP 503")]
+    comparison = compare_candidates(["cand"], [PairedCases(TOY, base, cand)], SETTINGS)[0]
+    assert comparison.case_count == 0 and comparison.pass_rate.p_value == 1.0

@@ -15,11 +15,13 @@ from modelup.config.rules import GateRule
 from modelup.config.settings import PromotionSettings
 from modelup.decide.gate import Verdict, judge
 from modelup.decide.rules import (
+    EVIDENCE_RULES,
     check_rules,
     promotion_policy,
     seed_policy,
     select_rules,
     statistics_settings,
+    with_evidence_rules,
 )
 from modelup.errors import ConfigError
 from support.gatekit import TOY, dataset_of, result
@@ -79,7 +81,9 @@ def _summary(rng: random.Random, n: int, near: dict[str, float] | None) -> dict[
 def test_default_policy_is_the_seed_gate_on_a_seeded_sweep(tmp_path: Path) -> None:
     # The default policy is what select_rules picks with no [gate] rules and no workflow rules.
     default, source = select_rules(load_settings(), TOY)
-    assert (default, source) == (promotion_policy(PromotionSettings()), "promotion")
+    seed = promotion_policy(PromotionSettings())
+    assert (default, source) == (with_evidence_rules(seed), "promotion")
+    assert default[: len(seed)] == seed  # the evidence rules follow the seed's gate
     rng = random.Random(20260523)
     thresholds = (0.0, 0.05, 0.1, 1 / 3, 0.2)
     compared = {"Promote": 0, "Hold": 0, "Rollback": 0}
@@ -140,22 +144,24 @@ def test_config_rules_are_parsed_and_win(tmp_path: Path) -> None:
     settings = load_settings(path)
     rules, source = select_rules(settings, dataclasses.replace(TOY, gate_rules=seed_policy()))
     assert source == "config"
-    assert rules == (
-        GateRule(
-            figure="safety_pass_rate",
-            comparison="max_regression",
-            threshold=0.0,
-            authority="block",
-            name="safety in policy-sensitive",
-            subset="policy-sensitive",
-            require_significance=True,
-        ),
-        GateRule(
-            figure="quality_score",
-            comparison="min_relative_improvement",
-            threshold=0.02,
-            authority="signal",
-        ),
+    assert rules == with_evidence_rules(
+        (
+            GateRule(
+                figure="safety_pass_rate",
+                comparison="max_regression",
+                threshold=0.0,
+                authority="block",
+                name="safety in policy-sensitive",
+                subset="policy-sensitive",
+                require_significance=True,
+            ),
+            GateRule(
+                figure="quality_score",
+                comparison="min_relative_improvement",
+                threshold=0.02,
+                authority="signal",
+            ),
+        )
     )
     stats = statistics_settings(settings.gate)
     assert (stats.confidence, stats.resamples, stats.seed) == (0.9, 500, 7)
@@ -164,7 +170,31 @@ def test_config_rules_are_parsed_and_win(tmp_path: Path) -> None:
 def test_workflow_defaults_win_over_the_seed() -> None:
     own = (GateRule(figure="pass_rate", comparison="floor", threshold=0.9, authority="block"),)
     rules, source = select_rules(load_settings(), dataclasses.replace(TOY, gate_rules=own))
-    assert (rules, source) == (own, "workflow")
+    assert (rules, source) == (with_evidence_rules(own), "workflow")
+
+
+def test_a_workflow_gate_can_extend_the_seeds() -> None:
+    own = (GateRule(figure="pass_rate", comparison="floor", threshold=0.9, authority="block"),)
+    extending = dataclasses.replace(TOY, gate_rules=own, gate_extends_promotion=True)
+    rules, source = select_rules(load_settings(), extending)
+    seed = promotion_policy(PromotionSettings())
+    assert (rules, source) == (with_evidence_rules((*seed, *own)), "workflow")
+
+
+def test_the_evidence_rules_follow_every_policy_unless_it_has_its_own() -> None:
+    names = [rule.name for rule in with_evidence_rules(seed_policy())[-3:]]
+    assert names == ["errored calls", "identity drift", "identity changes"]
+    assert {rule.authority for rule in with_evidence_rules(())} == {"block"}
+    tolerant = GateRule(
+        figure="error_rate", comparison="ceiling", threshold=0.02, authority="conditional"
+    )
+    signal = GateRule(
+        figure="identity_changes", comparison="ceiling", threshold=0, authority="signal"
+    )
+    rules = with_evidence_rules((tolerant, signal))
+    # A policy's own rule on error_rate stands for the errors (error_count included), and one
+    # on identity_changes for the changes; identity drift still gets its default rule.
+    assert rules == (tolerant, signal, EVIDENCE_RULES[1][1])
 
 
 def test_appsettings_json_rules_in_pascal_case(tmp_path: Path) -> None:
@@ -172,8 +202,8 @@ def test_appsettings_json_rules_in_pascal_case(tmp_path: Path) -> None:
     rule = {"Figure": "pass_rate", "Comparison": "floor", "Threshold": 0.5, "Authority": "block"}
     path.write_text(json.dumps({"Gate": {"Rules": [rule]}}), encoding="utf-8")
     rules, _ = select_rules(load_settings(path), TOY)
-    assert rules == (
-        GateRule(figure="pass_rate", comparison="floor", threshold=0.5, authority="block"),
+    assert rules[0] == (
+        GateRule(figure="pass_rate", comparison="floor", threshold=0.5, authority="block")
     )
 
 

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 from modelup._cli.main import app
 from modelup.config.loading import load_settings
 from modelup.config.settings import PriceSettings
+from modelup.errors import ConfigError
 from modelup.evaluate.dataset import EvalCase
 from modelup.models.base import ModelClient
 from modelup.models.openai import OpenAICompatibleClient, RetryPolicy
@@ -44,8 +45,10 @@ async def _no_wait(seconds: float) -> None:
     return None
 
 
-def live_plan(base_url: str, tmp_path: Path, **promotion: Any) -> RunPlan:
-    flags: dict[str, dict[str, Any]] = {
+def live_plan(
+    base_url: str, tmp_path: Path, prices: dict[str, Any] | None = None, **promotion: Any
+) -> RunPlan:
+    flags: dict[str, Any] = {
         "experiment": {
             "use_mock_client": False,
             "dataset_path": SUPPORT_OPS_DATASET,
@@ -54,6 +57,7 @@ def live_plan(base_url: str, tmp_path: Path, **promotion: Any) -> RunPlan:
         "llm": {"base_url": base_url, "baseline_model_id": "base", "candidate_model_id": "cand"},
         "cache": {"path": tmp_path / "cache.sqlite"},
         "promotion": promotion,
+        "prices": prices or {},
     }
     return plan_run(load_settings(None, flags))
 
@@ -129,16 +133,8 @@ def test_cost_identity_and_fingerprints_reach_the_report(tmp_path: Path) -> None
         )
 
     with OpenAITestServer(alias) as server:
-        flags_plan = live_plan(server.base_url, tmp_path, max_cost_regression_percent=10)
-        settings = flags_plan.settings.model_copy(
-            update={
-                "prices": {
-                    "base": _price(1.0, 2.0),
-                    "cand": _price(1.0, 2.0),
-                }
-            }
-        )
-        plan = plan_run(settings)
+        prices = {"base": _price(1.0, 2.0), "cand": _price(1.0, 2.0)}
+        plan = live_plan(server.base_url, tmp_path, prices, max_cost_regression_percent=10)
         report = live_run(plan, server.base_url)
 
     baseline, candidate = report.models
@@ -154,21 +150,31 @@ def test_cost_identity_and_fingerprints_reach_the_report(tmp_path: Path) -> None
     assert candidate.alias_resolved and candidate.resolved_models == ["cand-2026-01"]
     assert sorted(candidate.system_fingerprints) == ["fp_a", "fp_b"]
     assert candidate.identity_changed
+    assert candidate.summary["identity_drift"] == 36 and candidate.summary["identity_changes"] == 1
+    assert sorted((i.model, i.system_fingerprint) for i in candidate.identities) == [
+        ("cand-2026-01", "fp_a"),
+        ("cand-2026-01", "fp_b"),
+    ]
+    assert report.decision.verdict == "Hold"  # the cost rule holds, and so does the identity
+    drift = next(rule for rule in report.decision.rules if rule.figure == "identity_drift")
+    assert drift.status == "failed" and "'cand-2026-01' with fingerprint 'fp_b'" in drift.reason
+    assert "'cand-2026-01' with fingerprint 'fp_a'" in drift.reason
     shown = io.StringIO()
     view.print_alias_warning(Console(file=shown, width=200), candidate)
     assert "Alias resolution" in shown.getvalue() and "Identity changed" in shown.getvalue()
 
 
-def test_a_cost_rule_without_prices_is_skipped_and_says_so(tmp_path: Path) -> None:
-    workflow, dataset = support_ops()
-    with OpenAITestServer(SupportAnswers(workflow, dataset)) as server:
-        plan = live_plan(server.base_url, tmp_path, max_cost_regression_percent=10)
-        report = live_run(plan, server.base_url)
-    cost = next(rule for rule in report.decision.rules if rule.figure == "cost_usd")
-    assert cost.authority == "signal"
-    assert "skipped: no price for base, cand" in cost.name
-    assert report.models[0].summary["cost_usd"] is None
-    assert report.models[0].cases[0].cost_usd is None
+def test_a_cost_rule_without_a_price_is_a_configuration_error(tmp_path: Path) -> None:
+    # Refused before any call: a cost rule that cannot be judged would let anything through.
+    with pytest.raises(ConfigError) as refused:
+        live_plan("http://127.0.0.1:9/v1", tmp_path, max_cost_regression_percent=10)
+    assert str(refused.value).startswith(
+        "promotion.max_cost_regression_percent: no price for base, cand"
+    )
+    assert '[prices."base"], [prices."cand"]' in str(refused.value)
+    priced = {"base": _price(1.0, 2.0)}
+    with pytest.raises(ConfigError, match=r'no price for cand: .*\[prices\."cand"\]'):
+        live_plan("http://127.0.0.1:9/v1", tmp_path, priced, max_cost_regression_percent=10)
 
 
 def _price(inp: float, out: float) -> PriceSettings:

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from modelup.decide.rules import seed_policy
 from modelup.report.render.html import RAW_OUTPUT_LIMIT, render_html, write_html
 from support.chromium import chromium_path, headless_page
+from support.gatekit import outcomes, report_of
 from support.reports import HOSTILE, case, make_report
 
 
@@ -53,6 +55,14 @@ def base_cases() -> list:
         case("UP-3", True, latency=1200),
         case("UP-4", False, family="billing", subsets=("tool-posture",), notes=("wrong",)),
     ]
+
+
+def test_every_rule_shows_its_reason_and_a_pass_reads_as_one() -> None:
+    report = report_of(outcomes("PPPF"), {"cand": outcomes("PPPP")}, seed_policy())
+    html = render_html(report)
+    expected = "Safety pass rate 100.0% vs baseline 100.0%: within the allowed regression 0.0%."
+    assert f'<td class="reason">{expected}</td>' in html
+    assert "regressed" not in html
 
 
 def test_verdict_reasons_and_models_on_top() -> None:

@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from modelup._cli.main import app
 from modelup.config.loading import load_settings
 from modelup.errors import ReportError
 from modelup.report.io import read_report, report_filename, slug, unique_path, write_report
@@ -91,3 +93,30 @@ def test_not_a_report_is_refused(tmp_path: Path) -> None:
     path.write_text("{")
     with pytest.raises(ReportError, match="invalid JSON"):
         read_report(path)
+
+
+V1_REPORT = Path(__file__).resolve().parents[1] / "fixtures" / "report-v1.json"
+"""A report written by schema version 1 (the golden support-ops run, cases cut to three)."""
+
+
+def test_a_version_1_report_is_still_read(tmp_path: Path) -> None:
+    old = read_report(V1_REPORT)
+    assert old.schema_version == 1  # kept as written
+    assert old.decision.verdict == "Rollback"
+    assert old.candidates[0].identities == [] and old.candidates[0].expect_resolved is None
+    assert old.ranking[0].decided_by is None
+    rendered = CliRunner().invoke(
+        app, ["report", str(V1_REPORT), "--format", "html,md", "--output-dir", str(tmp_path)]
+    )
+    assert rendered.exit_code == 0, rendered.output
+    assert (tmp_path / "report-v1.md").read_text().count("report schema 1") == 1
+    new = tmp_path / "new.json"
+    dataset = V1_REPORT.parents[2] / "examples" / "support-ops" / "dataset.json"
+    ran = CliRunner().invoke(
+        app,
+        ["run", "--mock", "--dataset", str(dataset), "--report-file", str(new), "--no-history"],
+    )
+    assert ran.exit_code == 4, ran.output
+    diffed = CliRunner().invoke(app, ["diff", str(V1_REPORT), str(new), "--json"])
+    assert diffed.exit_code == 0, diffed.output
+    assert json.loads(diffed.output)["same_prompt"] is True

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
+from modelup.decide.rules import seed_policy
 from modelup.report.render.markdown import CASE_LIMIT, md, render_markdown
+from support.gatekit import outcomes, report_of
 from support.reports import HOSTILE, case, make_report
 
 
@@ -20,7 +22,18 @@ def test_figures_table_marks_deltas() -> None:
     text = render_markdown(make_report())
     assert "| Pass rate | 100.0% | 33.3% | 🔴 -66.7 pts |" in text
     assert "| Error count | 0 | 1 | 🔴 +1 |" in text
-    assert "| pass rate | pass\\_rate | block | 100.0% | 50.0% | 100.0% | ❌ fail |" in text
+    assert "| pass rate | pass\\_rate | block | 100.0% | 50.0% | 100.0% | ❌ fail | " in text
+
+
+def test_every_rule_states_its_figures_and_threshold_and_a_pass_reads_as_one() -> None:
+    report = report_of(outcomes("PPPF"), {"cand": outcomes("PPPP")}, seed_policy())
+    assert report.decision.verdict == "Promote"
+    safety = report.decision.rules[0]
+    expected = "Safety pass rate 100.0% vs baseline 100.0%: within the allowed regression 0.0%."
+    assert (safety.status, safety.reason) == ("passed", expected)  # as the JSON says it
+    text = render_markdown(report)
+    assert f"| ✅ pass | {md(expected)} |" in text
+    assert "regressed" not in text
 
 
 def test_every_table_row_has_the_header_s_cell_count() -> None:

@@ -106,6 +106,28 @@ def test_secrets_are_never_saved_and_come_back_from_the_current_configuration(
         restore_settings(saved, Settings())
 
 
+def test_url_credentials_are_never_saved_and_come_back_from_the_current_configuration(
+    tmp_path: Path,
+) -> None:
+    current = Settings.model_validate(
+        {
+            "llm": {"base_url": "https://bob:pw-llm@llm.example/v1?api_key=k-q&x=1"},
+            "models": {"m": {"base_url": "http://ann:pw-m@10.0.0.2:8000/v1"}},
+        }
+    )
+    new_journal(tmp_path, current.redacted()).close()
+    plan = (tmp_path / "20260523T071337Z-abc123" / "plan.json").read_text()
+    for secret in ("pw-llm", "pw-m", "k-q"):
+        assert secret not in plan
+    assert "https://bob@llm.example/v1?x=1" in plan and "http://ann@10.0.0.2:8000/v1" in plan
+    saved = load_run(tmp_path, "20260523T071337Z-abc123")
+    restored = restore_settings(saved, current)
+    assert restored.llm.base_url == current.llm.base_url
+    assert restored.models["m"].base_url == "http://ann:pw-m@10.0.0.2:8000/v1"
+    with pytest.raises(ConfigError, match=r"llm\.base_url https://bob@llm\.example.*never saved"):
+        restore_settings(saved, Settings())
+
+
 def test_remove_deletes_the_checkpoint(tmp_path: Path) -> None:
     journal = new_journal(tmp_path)
     journal.record("k", CallOutcome(None, error="x"))

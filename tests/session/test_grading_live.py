@@ -272,7 +272,7 @@ def test_a_resumed_run_does_not_ask_the_grader_again(tmp_path: Path) -> None:
             deadline = time.monotonic() + 10
             while len(grader.calls) < 40 and time.monotonic() < deadline:
                 time.sleep(0.01)
-            return HttpError(401, "key revoked")
+            return HttpError(404, "model 'cand' not found")  # stops the run, resumable
         return candidate(call)
 
     grader = ScriptedGrader(prefers(TAG), scores_by_tag(TAG))

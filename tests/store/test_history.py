@@ -14,8 +14,15 @@ from typer.testing import CliRunner
 
 from modelup._cli.main import app
 from modelup.errors import StoreError
-from modelup.report.schema import Report
-from modelup.store import MIGRATIONS, applied_migrations, connect, open_store, record_run
+from modelup.report.schema import PromptRecord, Report, WorkflowRecord
+from modelup.store import (
+    MIGRATIONS,
+    applied_migrations,
+    connect,
+    open_store,
+    record_run,
+    series_label,
+)
 from support.reports import case, make_report
 
 OTHER_SHA = "ff99" + "1" * 60
@@ -267,6 +274,37 @@ def test_trends_never_join_different_datasets(store_url: str) -> None:
             store.trend("speed", "cand-model")
 
 
+def test_trends_draw_a_series_per_prompt_and_workflow_version(
+    store_url: str, tmp_path: Path
+) -> None:
+    # Same dataset, same model: a prompt edit and a new workflow version are not model
+    # changes, so each starts its own series instead of a step on one line.
+    record_run(make_report(run_id="run-0", started=at(0)), None, store_url)
+    edited = make_report(run_id="run-1", started=at(1)).model_copy(
+        update={"prompt": PromptRecord(id="prompt-v2", sha256="e" * 64)}
+    )
+    record_run(edited, None, store_url)
+    checks = make_report(run_id="run-2", started=at(2)).model_copy(
+        update={"workflow": WorkflowRecord(name="support-ops", version="2")}
+    )
+    record_run(checks, None, store_url)
+    record_run(make_report(run_id="run-3", started=at(3)), None, store_url)
+    store = open_store(store_url)
+    assert store is not None
+    with store:
+        lines = store.trend("pass_rate", "cand-model")
+    assert [
+        (line.workflow_version, (line.prompt_sha256 or "")[:4], [p.run_id for p in line.points])
+        for line in lines
+    ] == [("1", "ffff", ["run-0", "run-3"]), ("1", "eeee", ["run-1"]), ("2", "ffff", ["run-2"])]
+    assert series_label(lines[1]) == "support-ops v1 · dataset ab12cd34ef56 · prompt eeeeeeeeeeee"
+    args = ["history", "--store", store_url, "--trend", "pass_rate", "--model", "cand-model"]
+    result = runner.invoke(app, [*args, "--chart", str(tmp_path / "t.svg")], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "3 series: one per (dataset, prompt, workflow version)" in result.output
+    assert "a prompt edit is not a model change" in result.output
+
+
 def test_a_missing_figure_is_stored_as_missing_not_zero(store_url: str) -> None:
     errored = [case(f"UP-{i}", False, error="boom", latency=None) for i in (1, 2, 3)]
     record_run(make_report(candidate_cases=errored), None, store_url)
@@ -307,7 +345,7 @@ def test_cli_history_trend_prints_and_writes_a_chart(store_url: str, tmp_path: P
     args = ["history", "--store", store_url, "--trend", "pass_rate", "--model", "cand-model"]
     result = runner.invoke(app, args, env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "2 datasets: each is its own line" in result.output
+    assert "2 series: one per (dataset, prompt, workflow version)" in result.output
     assert "-33.3 pts" in result.output and "+33.3 pts" in result.output
     # Beside a SQLite store; in the working directory for a PostgreSQL one.
     beside = Path(store_url).parent if store_url.endswith(".sqlite") else Path()

@@ -6,9 +6,13 @@ byte for byte, apart from what differs between runs (run id, timestamps) and whe
 repository is checked out.
 
 Regenerate (only when the report's content or encoding is meant to change, with a schema note in
-docs/report-schema.md): ``PYTHONPATH=tests .venv/bin/python -m support.golden``. Last regenerated
-when the configuration gained its ``[traces]`` and ``[otel]`` sections and the report its
-optional ``label_free`` record (null for a labelled run).
+docs/report-schema.md): ``PYTHONPATH=tests .venv/bin/python -m support.golden``. Regenerated
+when the configuration gained its ``[traces]``, ``[otel]`` and ``[grader]`` sections and the
+report its optional ``label_free`` record (null for a labelled run); and for report schema 2
+(issue 11): new summary figures (error rate, pass@K, pass^K, flaky cases,
+identity drift and changes, support-ops' plain reply rate), each model's identities, the
+evidence rules and support-ops' plain-text rule in every decision, passing rules' reasons that
+read as passes, and the ranking's tie-break figures.
 """
 
 from __future__ import annotations

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 
+from modelup import ScriptedClient
+from modelup.config.loading import load_settings
 from modelup.errors import WorkflowError
+from modelup.session.execute import execute
+from modelup.session.plan import plan_run
 from modelup.workflow.contract import REPAIR_CODE_FENCE, REPAIR_PROSE, Contract
+from support.live_support import SUPPORT_OPS_DATASET
 
 SCHEMA = {
     "type": "object",
@@ -73,3 +79,33 @@ def test_deeply_nested_json_does_not_crash(contract: Contract) -> None:
 def test_invalid_schema_is_a_workflow_error() -> None:
     with pytest.raises(WorkflowError, match="not a valid JSON Schema"):
         Contract({"type": "no-such-type"})
+
+
+@pytest.mark.parametrize("depth", [300, 600, 900])
+def test_an_answer_nested_too_deep_is_invalid_not_a_crash(contract: Contract, depth: int) -> None:
+    # Valid JSON, valid to the schema but for its depth: walking, validating or writing it
+    # would exhaust the stack (the report writer did, from about 500 levels).
+    text = json.dumps(GOOD)[:-1] + ', "x": ' + "[" * depth + "]" * depth + "}"
+    outcome = contract.parse(text)
+    assert not outcome.valid and outcome.output is None
+    assert outcome.errors == ("(root): the answer nests deeper than 64 levels",)
+    assert contract.parse(json.dumps({**GOOD, "x": [[[[]]]]})).valid
+
+
+def test_a_run_with_a_deeply_nested_answer_completes() -> None:
+    flags = {"experiment": {"use_mock_client": True, "dataset_path": SUPPORT_OPS_DATASET}}
+    plan = plan_run(load_settings(None, flags))
+    answer = {
+        "category": "incident",
+        "priority": "P1",
+        "should_refuse": False,
+        "summary": "s",
+        "actions": ["a"],
+        "customer_reply": "r",
+        "tool_calls": [],
+    }
+    deep = json.dumps(answer)[:-1] + ', "x": ' + "[" * 500 + "]" * 500 + "}"
+    clients = [ScriptedClient(default=json.dumps(answer)), ScriptedClient(default=deep)]
+    report = asyncio.run(execute(plan, clients))
+    assert report.models[1].summary["structured_output_rate"] == 0.0
+    assert "nests deeper than 64 levels" in report.models[1].cases[0].notes[0]

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from conftest import ROOT
 from modelup._cli.main import app
 from modelup.config.loading import load_settings
+from modelup.decide.rules import with_evidence_rules
 from modelup.evaluate.dataset import EvalCase, load_dataset
 from modelup.evaluate.scoring import Scorer
 from modelup.models.chat import ChatResponse
@@ -120,7 +121,8 @@ def test_default_gate_blocks_escalation_uncertainty_and_action_posture() -> None
 def test_the_example_ends_in_rollback_for_the_essays_reasons() -> None:
     plan = plan_run(load_settings(EXAMPLE / "modelup.toml"))
     assert plan.workflow.name == "incident-triage"
-    assert plan.rules == WORKFLOW.gate_rules  # the workflow's gate, not the seed's
+    # The workflow's gate, not the seed's, then the evidence rules.
+    assert plan.rules == with_evidence_rules(WORKFLOW.gate_rules)
     report = execute_sync(plan)
     decision = report.decision
     assert decision.verdict == "Rollback"

@@ -89,4 +89,4 @@ def test_the_bundled_workflows_declare_their_inputs() -> None:
     ]
     support = get_workflow("support-ops")
     assert support.inputs == {"user_message"}
-    assert [c.name for c in support.label_free_checks] == ["tool_schema"]
+    assert [c.name for c in support.label_free_checks] == ["tool_schema", "plain_reply"]

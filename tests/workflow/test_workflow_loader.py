@@ -114,6 +114,7 @@ SUPPORT_OPS_CHECKS = [
     ("required_actions", "keywords_required", "required_action_coverage", "mean", None),
     ("required_tools", "items_required", "required_tool_coverage", "mean", "tool-posture"),
     ("safety", "none_forbidden", "safety_pass_rate", "rate", "policy-sensitive"),
+    ("plain_reply", "plain_text", "plain_reply_rate", "rate", None),
 ]
 SUPPORT_OPS_WEIGHTS = [
     ("pass_rate", 0.45),
@@ -338,7 +339,8 @@ def test_config_workflow_file_is_relative_to_the_config_file(tmp_path: Path) -> 
                     ]
                 }
             ),
-            "gate.rules[0].authority: Input should be 'block', 'conditional' or 'signal'",
+            "gate.rules[0].authority: Input should be 'block', 'conditional', 'signal' or "
+            "'rollback_trigger'",
         ),
         (lambda d: d.update(simulator={"name": "nobody"}), "simulator.name: unknown simulator"),
         (
@@ -446,7 +448,11 @@ def test_support_ops_file_keeps_the_python_definition() -> None:
         (c.name, c.kind, c.figure, c.aggregate, c.subset) for c in workflow.checks
     ] == SUPPORT_OPS_CHECKS
     assert list(workflow.quality_weights.items()) == SUPPORT_OPS_WEIGHTS
-    assert workflow.gate_rules == ()  # the seed's gate, from [promotion]
+    # The seed's gate, from [promotion], then its own rule on the customer reply.
+    assert workflow.gate_extends_promotion
+    assert [(r.figure, r.comparison, r.threshold, r.authority) for r in workflow.gate_rules] == [
+        ("plain_reply_rate", "floor", 1.0, "block")
+    ]
 
 
 def test_support_ops_mock_run_figures_are_unchanged(support_ops_config: Path) -> None:

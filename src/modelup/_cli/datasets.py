@@ -15,9 +15,9 @@ from modelup.workflow.catalog import get_workflow
 
 
 def validate_dataset(
-    file: Annotated[Path, typer.Argument(help="Dataset file to check.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Dataset file to check.")],
     workflow: Annotated[
-        str, typer.Option(help="Workflow whose case fields apply.")
+        str, typer.Option(metavar="NAME|FILE", help="Workflow whose case fields apply.")
     ] = "support-ops",
 ) -> None:
     """Check a dataset; print its case count, families and sha256, or exit 2 naming the problem."""

@@ -15,27 +15,47 @@ from modelup.decide.figures import format_change, format_figure, label
 from modelup.errors import ModelupError
 from modelup.report.diff import ModelDiff, ReportDiff, diff_reports
 from modelup.report.io import read_report
+from modelup.untrusted import clean_line
 
 _MAX_CHANGES = 20
 
 
 def diff(
-    old: Annotated[Path, typer.Argument(help="The earlier report (JSON).")],
-    new: Annotated[Path, typer.Argument(help="The later report (JSON).")],
+    old: Annotated[Path, typer.Argument(metavar="OLD", help="The earlier report (JSON).")],
+    new: Annotated[Path, typer.Argument(metavar="NEW", help="The later report (JSON).")],
     allow_different_datasets: Annotated[
-        bool, typer.Option(help="Compare reports even when their dataset hashes differ.")
+        bool,
+        typer.Option(
+            "--allow-different-datasets/--no-allow-different-datasets",
+            metavar="",
+            help="Compare reports even when their dataset hashes differ.",
+        ),
+    ] = False,
+    allow_incomparable: Annotated[
+        bool,
+        typer.Option(
+            "--allow-incomparable",
+            metavar="",
+            help="Compare reports even when their dataset, prompt or workflow version differ.",
+        ),
     ] = False,
     json_output: Annotated[
-        bool, typer.Option("--json", help="Print the diff as JSON instead of tables.")
+        bool,
+        typer.Option("--json", metavar="", help="Print the diff as JSON instead of tables."),
     ] = False,
 ) -> None:
     """Per-case changes, figure deltas and verdict changes from OLD to NEW.
 
-    Refuses (exit 2) reports over different datasets unless --allow-different-datasets.
+    Refuses (exit 2) reports over different datasets, prompts or workflow versions: a change
+    between them may not be a model change. --allow-incomparable compares them anyway
+    (--allow-different-datasets: a different dataset only).
     """
     try:
         result = diff_reports(
-            read_report(old), read_report(new), allow_different_datasets=allow_different_datasets
+            read_report(old),
+            read_report(new),
+            allow_different_datasets=allow_different_datasets,
+            allow_incomparable=allow_incomparable,
         )
     except ModelupError as error:
         raise fail(error) from None
@@ -54,26 +74,47 @@ def print_diff(console: Console, result: ReportDiff) -> None:
                 style="bold yellow",
             )
         )
+    if not result.same_prompt:
+        console.print(
+            Text(
+                "Different prompts: a change below may be the prompt edit, not the model.",
+                style="bold yellow",
+            )
+        )
+    if not result.same_workflow:
+        console.print(
+            Text(
+                f"Different workflow versions ({result.old_workflow} → {result.new_workflow}): "
+                "a change below may be a changed check or contract, not the model.",
+                style="bold yellow",
+            )
+        )
     for verdict in result.verdicts:
         who = verdict.new_candidate
         if verdict.old_candidate != verdict.new_candidate:
             who = f"{verdict.old_candidate} → {verdict.new_candidate}"
         change = "unchanged" if verdict.old_verdict == verdict.new_verdict else "changed"
         console.print(
-            Text(f"Verdict {who}: {verdict.old_verdict} → {verdict.new_verdict} ({change})")
+            Text(
+                clean_line(
+                    f"Verdict {who}: {verdict.old_verdict} → {verdict.new_verdict} ({change})"
+                )
+            )
         )
     for model in result.models:
         _model_table(console, model)
     for role, names in (("old", result.unmatched_old), ("new", result.unmatched_new)):
         if names:
-            console.print(Text(f"Only in the {role} report: {', '.join(names)}", style="dim"))
+            console.print(
+                Text(clean_line(f"Only in the {role} report: {', '.join(names)}"), style="dim")
+            )
 
 
 def _model_table(console: Console, model: ModelDiff) -> None:
     who = model.new_model
     if model.old_model != model.new_model:
         who = f"{model.old_model} → {model.new_model}"
-    table = Table(title=f"{model.role} {who}", title_justify="left")
+    table = Table(title=Text(clean_line(f"{model.role} {who}")), title_justify="left")
     for column in ("Figure", "old", "new", "Δ"):
         table.add_column(column, justify="left" if column == "Figure" else "right")
     for figure in model.figures:
@@ -94,7 +135,11 @@ def _model_table(console: Console, model: ModelDiff) -> None:
         mark = "-" if change.kind == "regression" else "+"
         tail = f": {notes}" if notes else ""
         console.print(
-            Text(f"  {mark} {change.case_id}{epoch} ({change.family}) {change.kind}{tail}")
+            Text(
+                clean_line(
+                    f"  {mark} {change.case_id}{epoch} ({change.family}) {change.kind}{tail}"
+                )
+            )
         )
     if len(model.changes) > _MAX_CHANGES:
         console.print(Text(f"  … {len(model.changes) - _MAX_CHANGES} more (see --json)"))

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from modelup._cli.common import fail
+from modelup._cli.help import Command, Group
 from modelup._cli.history import store_url
 from modelup._cli.traces import DriftOption, FailedOption, OverriddenOption, SinceOption, query
 from modelup.config.loading import find_config_file, load_settings
@@ -18,10 +19,12 @@ from modelup.evaluate.dataset import load_dataset
 from modelup.observe.golden import accept, propose, read_labels, write_review
 from modelup.workflow.catalog import get_workflow
 
-golden = typer.Typer(help="Grow the golden set from production traces.", no_args_is_help=True)
+golden = typer.Typer(
+    cls=Group, help="Grow the golden set from production traces.", no_args_is_help=True
+)
 
 
-@golden.command("add")
+@golden.command(cls=Command, name="add")
 def add(
     to: Annotated[Path, typer.Option("--to", metavar="DATASET", help="The golden dataset.")],
     from_traces: Annotated[

@@ -42,18 +42,29 @@ def history(
         typer.Option(metavar="FIGURE", help="Print this figure's trend, e.g. pass_rate."),
     ] = None,
     model: Annotated[
-        str | None, typer.Option(help="The model of the trend; without --trend, filters runs.")
+        str | None,
+        typer.Option(
+            metavar="MODEL", help="The model of the trend; without --trend, filters runs."
+        ),
     ] = None,
-    workflow: Annotated[str | None, typer.Option(help="Only runs of this workflow.")] = None,
+    workflow: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Only runs of this workflow.")
+    ] = None,
     dataset: Annotated[
-        str | None, typer.Option(help="Only runs on this dataset (sha256 or a prefix of it).")
+        str | None,
+        typer.Option(
+            metavar="SHA256", help="Only runs on this dataset (sha256 or a prefix of it)."
+        ),
     ] = None,
-    limit: Annotated[int, typer.Option(min=1, help="Runs to list, newest first.")] = 20,
+    limit: Annotated[
+        int, typer.Option(min=1, metavar="N", help="Runs to list, newest first.")
+    ] = 20,
     chart: Annotated[
         Path | None,
         typer.Option(
+            metavar="PATH",
             help="Where to write the trend chart (SVG). Default: beside a SQLite store, "
-            "else in the working directory."
+            "else in the working directory.",
         ),
     ] = None,
     store: Annotated[
@@ -65,7 +76,8 @@ def history(
         ),
     ] = None,
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="modelup.toml naming the store.")
+        Path | None,
+        typer.Option("--config", "-c", metavar="PATH", help="modelup.toml naming the store."),
     ] = None,
 ) -> None:
     """List recorded runs, or with --trend FIGURE --model M print a trend and write a chart."""
@@ -163,13 +175,14 @@ def print_trend(out: Console, figure: str, model: str, lines: list[TrendLine]) -
         out.print(Text(f"No runs of {model} match."))
         return
     out.print(Text(f"{label(figure)} of {model}", style="bold"))
-    if len(lines) > 1:
-        out.print(
-            Text(
-                f"{len(lines)} datasets: each is its own line; figures measured on different "
-                "datasets are not comparable and are never joined."
-            )
+    count = f"{len(lines)} series" if len(lines) > 1 else "1 series"
+    out.print(
+        Text(
+            f"{count}: one per (dataset, prompt, workflow version); a figure measured on another "
+            "dataset, with another prompt or by another workflow version is not comparable, so "
+            "series are never joined (a prompt edit is not a model change)."
         )
+    )
     for line in lines:
         table = Table(title=series_label(line), title_justify="left")
         for column in ("Started (UTC)", "Run", "Role", label(figure), "Δ previous"):

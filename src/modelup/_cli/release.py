@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from modelup._cli.common import EXIT_INTERRUPTED, VERDICT_EXIT
+from modelup._cli.help import Command, Group
 from modelup._cli.progress import ConsoleObserver
 from modelup._cli.release_options import (
     Actor,
@@ -34,13 +35,14 @@ from modelup._cli.release_read import export_release, list_releases, pinned, sho
 from modelup.release import Release, Releases, State
 
 release_app = typer.Typer(
+    cls=Group,
     name="release",
     help="A model change as a release: propose, gate, approve, promote, roll back.",
     no_args_is_help=True,
 )
 
 
-@release_app.command()
+@release_app.command(cls=Command)
 def new(
     file: Annotated[Path, typer.Argument(help="The release record (release.toml).")],
     actor: Actor = None,
@@ -65,7 +67,7 @@ def new(
     )
 
 
-@release_app.command()
+@release_app.command(cls=Command)
 def gate(
     release_id: ReleaseId,
     report: Annotated[
@@ -103,7 +105,7 @@ def gate(
     raise typer.Exit(VERDICT_EXIT[evidence.verdict])
 
 
-@release_app.command()
+@release_app.command(cls=Command)
 def approve(
     release_id: ReleaseId,
     actor: Signer,
@@ -132,7 +134,7 @@ def approve(
     )
 
 
-@release_app.command()
+@release_app.command(cls=Command)
 def reject(
     release_id: ReleaseId,
     actor: Signer,
@@ -152,7 +154,7 @@ def reject(
     )
 
 
-@release_app.command()
+@release_app.command(cls=Command)
 def promote(
     release_id: ReleaseId,
     actor: Actor = None,
@@ -185,7 +187,7 @@ def promote(
     )
 
 
-@release_app.command()
+@release_app.command(cls=Command)
 def rollback(
     release_id: ReleaseId,
     reason: Annotated[str, typer.Option(help="Why the release is rolled back.")],
@@ -212,7 +214,7 @@ def rollback(
     transition(config, store, release_id, as_json, act, line)
 
 
-release_app.command("list")(list_releases)
-release_app.command()(show)
-release_app.command()(pinned)
-release_app.command("export")(export_release)
+release_app.command("list", cls=Command)(list_releases)
+release_app.command(cls=Command)(show)
+release_app.command(cls=Command)(pinned)
+release_app.command("export", cls=Command)(export_release)

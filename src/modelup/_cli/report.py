@@ -14,18 +14,23 @@ from modelup.report.render.formats import parse_formats, write_formats
 
 
 def report(
-    file: Annotated[Path, typer.Argument(help="A report written by modelup run (JSON).")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A report written by modelup run (JSON).")
+    ],
     report_format: Annotated[
         list[str] | None,
         typer.Option(
             "--format",
             "-f",
+            metavar="FORMATS",
             help="html, md, junit; comma-separated or repeated. Default: html.",
         ),
     ] = None,
     output_dir: Annotated[
         Path | None,
-        typer.Option(help="Where to write the files. Default: next to the JSON report."),
+        typer.Option(
+            metavar="PATH", help="Where to write the files. Default: next to the JSON report."
+        ),
     ] = None,
 ) -> None:
     """Render a saved report as <stem>.html, <stem>.md and/or <stem>.xml (JUnit)."""

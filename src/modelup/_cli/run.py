@@ -19,42 +19,75 @@ from modelup.session.session import Session
 
 def run(
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="modelup.toml or appsettings.json.")
+        Path | None,
+        typer.Option("--config", "-c", metavar="PATH", help="modelup.toml or appsettings.json."),
     ] = None,
-    dataset: Annotated[Path | None, typer.Option(help="Frozen dataset (JSON or JSONL).")] = None,
-    baseline: Annotated[str | None, typer.Option(help="Baseline model id.")] = None,
+    dataset: Annotated[
+        Path | None, typer.Option(metavar="PATH", help="Frozen dataset (JSON or JSONL).")
+    ] = None,
+    baseline: Annotated[
+        str | None, typer.Option(metavar="MODEL", help="Baseline model id.")
+    ] = None,
     candidate: Annotated[
-        list[str] | None, typer.Option(help="Candidate model id; repeat for several challengers.")
+        list[str] | None,
+        typer.Option(metavar="MODEL", help="Candidate model id; repeat for several challengers."),
     ] = None,
     base_url: Annotated[
-        str | None, typer.Option(help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1.")
+        str | None,
+        typer.Option(
+            metavar="URL", help="OpenAI-compatible endpoint, e.g. http://localhost:11434/v1."
+        ),
     ] = None,
     api_key_env: Annotated[
-        str | None, typer.Option(help="Environment variable that holds the API key.")
+        str | None,
+        typer.Option(metavar="VARIABLE", help="Environment variable that holds the API key."),
     ] = None,
     mock: Annotated[
-        bool | None, typer.Option("--mock/--live", help="Simulated models or the live endpoint.")
+        bool | None,
+        typer.Option("--mock/--live", metavar="", help="Simulated models or the live endpoint."),
     ] = None,
-    mode: Annotated[str | None, typer.Option(help="compare or shadow.")] = None,
+    mode: Annotated[
+        str | None, typer.Option(metavar="compare|shadow", help="compare or shadow.")
+    ] = None,
     workflow: Annotated[
-        str | None, typer.Option(help="Registered workflow name or workflow file (.toml, .yaml).")
+        str | None,
+        typer.Option(
+            metavar="NAME|FILE",
+            help="Registered workflow name or workflow file (.toml, .yaml).",
+        ),
     ] = None,
-    concurrency: Annotated[int | None, typer.Option(help="Calls in flight per model.")] = None,
-    epochs: Annotated[int | None, typer.Option(help="Replays of each case per model.")] = None,
-    report_dir: Annotated[Path | None, typer.Option(help="Directory for the report.")] = None,
-    report_file: Annotated[Path | None, typer.Option(help="Exact report file path.")] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(metavar="N", help="Calls in flight per endpoint, shared by the models on it."),
+    ] = None,
+    epochs: Annotated[
+        int | None, typer.Option(metavar="N", help="Replays of each case per model.")
+    ] = None,
+    report_dir: Annotated[
+        Path | None, typer.Option(metavar="PATH", help="Directory for the report.")
+    ] = None,
+    report_file: Annotated[
+        Path | None, typer.Option(metavar="PATH", help="Exact report file path.")
+    ] = None,
     report_format: Annotated[
         list[str] | None,
-        typer.Option("--format", help="json,html,md,junit: written next to the JSON report."),
+        typer.Option(
+            "--format",
+            metavar="FORMATS",
+            help="json,html,md,junit: written next to the JSON report.",
+        ),
     ] = None,
     history: Annotated[
-        bool | None, typer.Option("--history/--no-history", help="Record the run in history.")
+        bool | None,
+        typer.Option("--history/--no-history", metavar="", help="Record the run in history."),
     ] = None,
     no_cache: Annotated[
-        bool, typer.Option("--no-cache", help="Neither read nor write the response cache.")
+        bool,
+        typer.Option("--no-cache", metavar="", help="Neither read nor write the response cache."),
     ] = False,
     refresh_cache: Annotated[
-        bool, typer.Option("--refresh-cache", help="Call again and replace cached answers.")
+        bool,
+        typer.Option("--refresh-cache", metavar="", help="Call again and replace cached answers."),
     ] = False,
     resume: Annotated[
         str | None,
@@ -73,7 +106,15 @@ def run(
 ) -> None:
     """Replay the dataset against baseline and candidate, score, gate and write the report.
 
-    Exit code: 0 Promote, 3 Hold, 4 Rollback, 2 bad configuration or input, 1 failure.
+    Exit code: 0 Promote, 3 Hold, 4 Rollback, 2 bad configuration or input (or requests the
+    endpoint refuses), 5 no evidence (every call of a model failed), 1 failure, 130
+    interrupted.
+
+    \b
+    Examples:
+      modelup run                      # ./modelup.toml: the bundled example, simulated
+      modelup run --live --base-url http://localhost:11434/v1 \\
+          --baseline gpt-oss:20b --candidate qwen3:8b   # two models on Ollama
     """
     flags: dict[str, dict[str, object]] = {
         "experiment": {

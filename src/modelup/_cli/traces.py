@@ -13,6 +13,7 @@ from rich.text import Text
 
 from modelup import jsonbytes
 from modelup._cli.common import EXIT_USAGE, fail
+from modelup._cli.help import Command, Group
 from modelup._cli.history import store_url
 from modelup.errors import ConfigError, ModelupError, StoreError
 from modelup.observe.queries import parse_since, records
@@ -20,6 +21,7 @@ from modelup.observe.record import TraceRecord
 from modelup.store.traces import TraceQuery, TraceStore, open_trace_store
 
 traces = typer.Typer(
+    cls=Group,
     help="List, show and export the trace records of model calls (one per call).",
     no_args_is_help=True,
 )
@@ -71,7 +73,7 @@ def _open(config: Path | None, store: str | None) -> TraceStore | None:
     return open_trace_store(store_url(config, store), create=False)
 
 
-@traces.command("list")
+@traces.command(cls=Command, name="list")
 def list_traces(
     workflow: WorkflowOption = None,
     since: SinceOption = None,
@@ -129,7 +131,7 @@ def outcome(record: TraceRecord) -> str:
     return "; ".join(word.strip() for word in words if word)
 
 
-@traces.command("show")
+@traces.command(cls=Command, name="show")
 def show(
     ident: Annotated[str, typer.Argument(metavar="ID", help="A span id, a trace id, or a prefix.")],
     store: StoreOption = None,
@@ -152,7 +154,7 @@ def show(
         sys.stdout.write("\n")
 
 
-@traces.command("export")
+@traces.command(cls=Command, name="export")
 def export(
     export_format: Annotated[
         str, typer.Option("--format", help="The output format: jsonl (one record per line).")

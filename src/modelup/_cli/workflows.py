@@ -17,7 +17,9 @@ from modelup.workflow.loader import load_workflow_file
 def workflows(
     files: Annotated[
         list[Path] | None,
-        typer.Argument(help="Workflow files (.toml, .yaml) to check and list as well."),
+        typer.Argument(
+            metavar="FILES", help="Workflow files (.toml, .yaml) to check and list as well."
+        ),
     ] = None,
 ) -> None:
     """List the registered and bundled workflows with their source; check workflow files."""
@@ -31,11 +33,12 @@ def workflows(
         if definition.description:
             print(f"    {definition.description}")
         print(f"    figures: {', '.join(definition.check_figures)}")
-        gate = (
-            f"its own default ({len(definition.gate_rules)} rules)"
-            if definition.gate_rules
-            else "the seed's, from [promotion]"
-        )
+        if definition.gate_extends_promotion:
+            gate = f"the seed's, from [promotion], then {len(definition.gate_rules)} of its own"
+        elif definition.gate_rules:
+            gate = f"its own default ({len(definition.gate_rules)} rules)"
+        else:
+            gate = "the seed's, from [promotion]"
         simulated = "yes" if definition.simulator is not None else "no"
         print(f"    gate: {gate}; simulated models: {simulated}")
 

@@ -36,4 +36,5 @@ def model_settings(settings: Settings, model: str) -> ModelSettings:
         read_timeout_s=own.read_timeout_s or llm.read_timeout_s,
         max_attempts=own.max_attempts or llm.max_attempts,
         extra={**llm.extra, **own.extra},
+        expect_resolved=own.expect_resolved,
     )

@@ -10,7 +10,11 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-Authority = Literal["block", "conditional", "signal"]
+Authority = Literal["block", "conditional", "signal", "rollback_trigger"]
+"""What failing a rule does, in the doctrine's words (the one list of authorities; the gate maps
+each to a verdict in ``modelup.decide.gate``): ``block`` fails to Rollback, ``conditional`` to
+Hold, ``signal`` is only reported, and ``rollback_trigger`` is the early live canary's: offline
+it acts as ``block``, and a run-time shell rolls a canary back on it."""
 Comparison = Literal[
     "max_regression",
     "min_improvement",
@@ -53,7 +57,10 @@ class GateRule(BaseModel):
     """Rates are fractions (0.05 = five points); relative thresholds are fractions of the
     baseline; ``max_increase_percent`` is in percent."""
     authority: Authority
-    """``block`` fails to Rollback, ``conditional`` to Hold, ``signal`` is only reported."""
+    """``block`` fails to Rollback, ``conditional`` to Hold, ``signal`` is only reported,
+    ``rollback_trigger`` acts as ``block`` offline. On a figure about the evidence
+    (``error_count``, ``error_rate``, ``identity_drift``, ``identity_changes``) a failure holds
+    at most: such evidence says nothing about the model."""
     subset: str | None = Field(None, min_length=1)
     """Judge the figure over this gate subset's cases only."""
     family: str | None = Field(None, min_length=1)

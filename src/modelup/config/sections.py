@@ -30,7 +30,7 @@ class ExperimentSettings(_Section):
     workflow: str = "support-ops"
     """A registered workflow name, or a workflow file (.toml, .yaml)."""
     concurrency: int = Field(4, ge=1, le=1024)
-    """Calls in flight per model."""
+    """Calls in flight per endpoint, shared by the models on it."""
     epochs: int = Field(1, ge=1, le=100)
     """How many times each case is replayed per model (repeated trials)."""
     runs_directory: Path = Path(".modelup/runs")
@@ -97,6 +97,10 @@ class ModelSettings(_Section):
     max_attempts: int | None = Field(None, ge=1, le=20)
     extra: dict[str, Any] = {}
     """Extra request parameters, merged over ``llm.extra``."""
+    expect_resolved: str | None = Field(None, min_length=1)
+    """The model this id is expected to resolve to when the endpoint answers as another (an
+    alias): an exact name (``m-x-2026-05-18``) or a glob pattern (``m-x-2026-*``). Unset: an
+    answer from any model but the requested id is identity drift, which holds the run."""
 
 
 class PriceSettings(_Section):

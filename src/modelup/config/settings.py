@@ -129,11 +129,15 @@ class Settings(BaseSettings):
         return secret.get_secret_value() if secret else None
 
     def redacted(self) -> dict[str, Any]:
-        """The configuration as saved in reports: JSON-safe, secrets replaced."""
+        """The configuration as saved in reports and checkpoints: JSON-safe, secrets replaced
+        (``api_key`` by ``***``) and every URL stripped of its credentials (``redact_url``:
+        ``llm.base_url``, each ``models.*.base_url``, ``store.url``)."""
         data = self.model_dump(mode="json")
         for section in (data["llm"], *data["models"].values()):
             if section["api_key"] is not None:
                 section["api_key"] = "***"
+            if section["base_url"] is not None:
+                section["base_url"] = redact_url(section["base_url"])
         if data["store"]["url"] is not None:
             data["store"]["url"] = redact_url(data["store"]["url"])
         data["otel"]["headers"] = {name: "***" for name in data["otel"]["headers"]}

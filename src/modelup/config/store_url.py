@@ -115,9 +115,27 @@ def _passwords(url: str) -> tuple[str, ...]:
     return tuple(sorted({*raw, *(unquote(secret) for secret in raw)}, key=len, reverse=True))
 
 
+_SECRET_PARAMETERS = frozenset(
+    {
+        "password",
+        "sslpassword",
+        "api_key",
+        "api-key",
+        "apikey",
+        "key",
+        "token",
+        "access_token",
+        "secret",
+        "sig",
+    }
+)
+"""Query parameters that carry a credential (compared without case)."""
+
+
 def redact_url(url: str) -> str:
-    """``url`` without its password (in the user part or as a ``password`` parameter): the form
-    that may be printed, logged or saved. A path or a URL without a password is unchanged."""
+    """``url`` without its credentials: the password of its user part, and any query parameter
+    that carries one (``password``, ``api_key``, ``key``, ``token``...): the form that may be
+    printed, logged or saved. A path or a URL without credentials is unchanged."""
     if _SCHEME.match(url.strip()) is None:
         return url
     parts = urlsplit(url.strip())
@@ -126,8 +144,10 @@ def redact_url(url: str) -> str:
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
-        if any(key == "password" for key, _ in pairs):
-            query = urlencode([(key, value) for key, value in pairs if key != "password"])
+        if any(key.lower() in _SECRET_PARAMETERS for key, _ in pairs):
+            query = urlencode(
+                [(key, value) for key, value in pairs if key.lower() not in _SECRET_PARAMETERS]
+            )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
 

@@ -5,9 +5,11 @@ A summary is a plain mapping of figure name to value. ``None`` means the figure 
 
 Every figure a summary carries is one of three kinds: the standard contract figures, the
 workflow's check figures (a rate of passed cases or a mean score), and the trailing run figures
-(latency, tokens, cost, quality, errors). The unit follows from the name's suffix, so a figure
-a workflow declares (``refusal_accuracy``, ``required_action_coverage``) reads like the built-in
-ones everywhere it is shown.
+(latency, tokens, cost, quality, errors, repeated trials, identity). Rates and scores are over
+the scored cases (``modelup.decide.summary``). The unit follows from the name's suffix, so a
+figure a workflow declares (``refusal_accuracy``, ``required_action_coverage``) reads like the
+built-in ones everywhere it is shown; the few run figures whose suffix says nothing are named
+here.
 """
 
 from __future__ import annotations
@@ -24,6 +26,26 @@ Unit = Literal["rate", "ms", "usd", "count", "tokens", "score"]
 
 _RATE_SUFFIXES = ("_rate", "_accuracy", "_coverage")
 _LOWER_IS_BETTER = frozenset({"repair_rate", "error_rate", "grader_loss_rate", "grader_error_rate"})
+_UNITS: dict[str, Unit] = {
+    "pass_at_k": "rate",
+    "pass_hat_k": "rate",
+    "identity_drift": "count",
+    "identity_changes": "count",
+}
+"""Run figures whose unit does not follow from their suffix."""
+_LABELS = {
+    "pass_at_k": "Pass@K",
+    "pass_hat_k": "Pass^K",
+    "flaky_case_count": "Flaky cases",
+    "identity_drift": "Identity drift",
+    "identity_changes": "Identity changes",
+}
+
+EVIDENCE_FIGURES = ("error_count", "error_rate", "identity_drift", "identity_changes")
+"""Figures about the evidence rather than the model: calls that errored, and calls answered by
+another model than the one expected. A rule on one of them is judged on the baseline as well as
+the candidate, and failing it holds the release (Hold), never rolls it back: evidence that is
+not about the requested model says nothing about that model (``modelup.decide.gate``)."""
 
 
 def figure_names(workflow: Workflow) -> tuple[str, ...]:
@@ -33,6 +55,8 @@ def figure_names(workflow: Workflow) -> tuple[str, ...]:
 
 def unit(name: str) -> Unit:
     """The unit a figure is measured in, from its name."""
+    if name in _UNITS:
+        return _UNITS[name]
     if name.endswith(_RATE_SUFFIXES):
         return "rate"
     if name.endswith("_ms"):
@@ -57,6 +81,8 @@ def lower_is_better(name: str) -> bool:
 
 def label(name: str) -> str:
     """``p95_latency_ms`` → ``P95 latency``; used wherever a figure is shown to a person."""
+    if name in _LABELS:
+        return _LABELS[name]
     if name.endswith("_usd"):
         return label(name.removesuffix("_usd")) + " (USD)"
     words = name.removesuffix("_ms").split("_")
@@ -121,6 +147,8 @@ class CaseLike(Protocol):
     def repairs(self) -> Sequence[str]: ...
     @property
     def checks(self) -> Sequence[CheckLike]: ...
+    @property
+    def error(self) -> str | None: ...
 
 
 def paired_figures(workflow: Workflow) -> tuple[str, ...]:

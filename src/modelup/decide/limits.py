@@ -1,4 +1,5 @@
-"""A rule judged on raw figures: the limit it sets and the seed's words for a breach."""
+"""A rule judged on raw figures: the limit it sets, and its reason whether it passes or not (a
+breach in the seed's words)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from modelup.decide.figures import format_figure, label
 @dataclass(frozen=True, slots=True)
 class Limit:
     """A rule judged on two raw figures: its limit, whether the candidate is within it, and
-    the reason in the seed's words."""
+    why, with the figures and the threshold (a breach in the seed's words)."""
 
     limit: float
     passed: bool
@@ -24,59 +25,94 @@ def subject(rule: GateRule) -> str:
 
 
 def limit_of(rule: GateRule, base: float | None, cand: float) -> Limit:
-    """The seed's comparison of two raw figures, written exactly as the seed writes it."""
-    name = subject(rule).lower()
+    """The seed's comparison of two raw figures. A breach is written exactly as the seed writes
+    it; a pass states the same figures and threshold and says it is within them."""
+    name = subject(rule)
+    lower = name.lower()
 
     def show(value: float) -> str:
         return format_figure(rule.figure, value)
 
     threshold = rule.threshold
     if rule.comparison == "floor":
-        reason = f"Candidate {name} {show(cand)} is below the floor {show(threshold)}."
-        return Limit(threshold, cand >= threshold, reason)
+        passed = cand >= threshold
+        return Limit(
+            threshold,
+            passed,
+            f"{name} {show(cand)}: at or above the floor {show(threshold)}."
+            if passed
+            else f"Candidate {lower} {show(cand)} is below the floor {show(threshold)}.",
+        )
     if rule.comparison == "ceiling":
-        reason = f"Candidate {name} {show(cand)} is above the ceiling {show(threshold)}."
-        return Limit(threshold, cand <= threshold, reason)
+        passed = cand <= threshold
+        return Limit(
+            threshold,
+            passed,
+            f"{name} {show(cand)}: at or below the ceiling {show(threshold)}."
+            if passed
+            else f"Candidate {lower} {show(cand)} is above the ceiling {show(threshold)}.",
+        )
     assert base is not None
+    versus = f"{show(cand)} vs baseline {show(base)}"
     if rule.comparison == "max_regression":
         # The seed: ``candidate + threshold < baseline`` fails. Kept in this form (not
         # ``candidate < baseline - threshold``), which rounds differently in floating point.
+        passed = not (cand + threshold < base)
         return Limit(
             base - threshold,
-            not (cand + threshold < base),
-            f"Candidate {name} regressed beyond the allowed threshold: "
-            f"{show(cand)} vs baseline {show(base)} (max regression {show(threshold)}).",
+            passed,
+            f"{name} {versus}: within the allowed regression {show(threshold)}."
+            if passed
+            else f"Candidate {lower} regressed beyond the allowed threshold: "
+            f"{versus} (max regression {show(threshold)}).",
         )
     if rule.comparison == "min_improvement":
         limit = base + threshold
+        passed = not (cand < limit)
+        gain = f"{cand - base:+.3f}"
         return Limit(
             limit,
-            not (cand < limit),
-            f"Candidate {name} gain is below the minimum: {cand - base:+.3f} "
-            f"({show(cand)} vs baseline {show(base)}; minimum gain {threshold:+.3f}).",
+            passed,
+            f"{name} {versus}: the gain {gain} meets the minimum {threshold:+.3f}."
+            if passed
+            else f"Candidate {lower} gain is below the minimum: {gain} "
+            f"({versus}; minimum gain {threshold:+.3f}).",
         )
     if rule.comparison == "max_relative_regression":
         limit = base * (1 - threshold)
+        passed = not (cand < limit)
+        change = _relative(base, cand)
         return Limit(
             limit,
-            not (cand < limit),
-            f"Candidate {name} fell {_relative(base, cand)} relative to baseline "
+            passed,
+            f"{name} {versus}: {change} relative, within the allowed relative regression "
+            f"{threshold:.1%}."
+            if passed
+            else f"Candidate {lower} fell {change} relative to baseline "
             f"({show(cand)} vs {show(base)}; max relative regression {threshold:.1%}).",
         )
     if rule.comparison == "min_relative_improvement":
         limit = base * (1 + threshold)
+        passed = not (cand < limit)
+        change = _relative(base, cand)
         return Limit(
             limit,
-            not (cand < limit),
-            f"Candidate {name} changed {_relative(base, cand)} relative to baseline "
+            passed,
+            f"{name} {versus}: {change} relative meets the minimum relative gain {threshold:+.1%}."
+            if passed
+            else f"Candidate {lower} changed {change} relative to baseline "
             f"({show(cand)} vs {show(base)}; minimum relative gain {threshold:+.1%}).",
         )
     limit = base * (1 + threshold / 100)
+    passed = not (cand > limit)
+    allowed = f"{show(limit)} allowed (baseline {show(base)} + {threshold:g}%)"
     return Limit(
         limit,
-        not (cand > limit),
-        f"Candidate {name} exceeded the allowed regression threshold: "
-        f"{show(cand)} vs {show(limit)} allowed (baseline {show(base)} + {threshold:g}%).",
+        passed,
+        f"{name} {show(cand)} vs {allowed}: within the limit."
+        if passed
+        else f"Candidate {lower} exceeded the allowed regression threshold: "
+        f"{show(cand)} vs {allowed}.",
     )
 
 

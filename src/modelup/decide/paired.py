@@ -135,20 +135,26 @@ class CandidateComparison:
 
 
 class PairedCases:
-    """The baseline's and one candidate's per-case values, aligned on the case."""
+    """The baseline's and one candidate's per-case values, aligned on the case, over their
+    scored trials: a case is paired when both models have at least one scored (non-errored)
+    trial of it, since an errored call is evidence of nothing about the model's answers."""
 
     def __init__(
         self, workflow: Workflow, baseline: Iterable[CaseLike], candidate: Iterable[CaseLike]
     ) -> None:
         self.workflow = workflow
-        self.baseline = per_case(workflow, baseline)
-        self.candidate = per_case(workflow, candidate)
-        base_ids = [c.case_id for c in self.baseline]
-        cand_ids = [c.case_id for c in self.candidate]
+        base_all, cand_all = list(baseline), list(candidate)
+        base_ids = list(dict.fromkeys(c.case_id for c in base_all))
+        cand_ids = list(dict.fromkeys(c.case_id for c in cand_all))
         if base_ids != cand_ids:
             missing = sorted(set(base_ids) ^ set(cand_ids))
             detail = f"cases {', '.join(missing[:5])} differ" if missing else "case order differs"
             raise ValueError(f"baseline and candidate did not answer the same cases: {detail}")
+        base = per_case(workflow, (c for c in base_all if c.error is None))
+        cand = per_case(workflow, (c for c in cand_all if c.error is None))
+        both = {c.case_id for c in base} & {c.case_id for c in cand}
+        self.baseline = [c for c in base if c.case_id in both]
+        self.candidate = [c for c in cand if c.case_id in both]
 
     def _select(self, rule: GateRule | None) -> list[tuple[CaseValues, CaseValues]]:
         pairs = list(zip(self.baseline, self.candidate, strict=True))
@@ -248,6 +254,26 @@ class PairedCases:
         return tuple(changed), both_passed, both_failed
 
 
+def _none(figure: str, settings: StatisticsSettings) -> FigureChange:
+    """The change over no paired case (every call of one side errored): no change seen, and
+    no test could say otherwise (p = 1)."""
+    return FigureChange(
+        figure=figure,
+        n=0,
+        delta=0.0,
+        low=0.0,
+        high=0.0,
+        confidence=settings.confidence,
+        resamples=settings.resamples,
+        seed=settings.seed,
+        regressions=0,
+        fixes=0,
+        p_value=1.0,
+        p_regression=1.0,
+        p_improvement=1.0,
+    )
+
+
 def rule_evidence(
     rules: Sequence[GateRule], paired: Sequence[PairedCases], settings: StatisticsSettings
 ) -> list[dict[int, PairedEvidence]]:
@@ -280,10 +306,7 @@ def compare_candidates(
     the pass rate Holm-adjusted across the challengers."""
     changes = []
     for pair in paired:
-        change = pair.change("pass_rate", settings)
-        if change is None:
-            raise ValueError("a comparison needs at least one case")
-        changes.append(change)
+        changes.append(pair.change("pass_rate", settings) or _none("pass_rate", settings))
     adjusted = holm_adjust([change.p_value for change in changes])
     out = []
     for name, pair, change, p_adj in zip(names, paired, changes, adjusted, strict=True):

@@ -1,9 +1,12 @@
 """The gate policy as data: which rules judge a run, and whether they can be judged at all.
 
 Precedence: the ``[gate]`` rules of the configuration > the workflow's own default rules > the
-seed's gate built from ``[promotion]``. Rules are checked against the workflow and the dataset
-before any model is called, so a misspelt figure or a subset with no cases is a ``ConfigError``
-naming the rule, not a Hold after an expensive run.
+seed's gate built from ``[promotion]``. Whichever applies, the evidence rules follow it
+(``EVIDENCE_RULES``: no errored call, no identity drift, no identity change), each unless the
+policy already has a rule on its figures. Rules are checked against the workflow, the dataset
+and the prices before any model is called, so a misspelt figure, a subset with no cases or a
+cost rule without a price is a ``ConfigError`` naming the rule, not a Hold (or a Promote) after
+an expensive run.
 """
 
 from __future__ import annotations
@@ -11,11 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from modelup.config.rules import GateRule
+from modelup.config.rules import BOUND_COMPARISONS, GateRule
 from modelup.decide.figures import figure_names, paired_figures
 from modelup.decide.paired import StatisticsSettings
 from modelup.errors import ConfigError
 from modelup.evaluate.dataset import Dataset
+from modelup.evaluate.targets import ModelTarget
 from modelup.workflow.base import Workflow
 
 if TYPE_CHECKING:
@@ -70,6 +74,31 @@ def seed_policy(
     )
 
 
+EVIDENCE_RULES: tuple[tuple[tuple[str, ...], GateRule], ...] = tuple(
+    (
+        figures,
+        GateRule(
+            name=name, figure=figures[0], comparison="ceiling", threshold=0, authority="block"
+        ),
+    )
+    for figures, name in (
+        (("error_count", "error_rate"), "errored calls"),
+        (("identity_drift",), "identity drift"),
+        (("identity_changes",), "identity changes"),
+    )
+)
+"""The default rules on the evidence itself, each with the figures it stands for: any errored
+call, any call answered by a model other than the one expected, any change of identity during
+the run, on the baseline or the candidate, holds the release (``decide.gate``)."""
+
+
+def with_evidence_rules(rules: Sequence[GateRule]) -> tuple[GateRule, ...]:
+    """``rules``, then each evidence rule whose figures no rule of ``rules`` judges already."""
+    judged = {rule.figure for rule in rules}
+    extra = [rule for figures, rule in EVIDENCE_RULES if not judged.intersection(figures)]
+    return (*rules, *extra)
+
+
 def promotion_policy(promotion: PromotionSettings) -> tuple[GateRule, ...]:
     """The seed's gate with the ``[promotion]`` thresholds (the default policy)."""
     return seed_policy(
@@ -84,12 +113,39 @@ def promotion_policy(promotion: PromotionSettings) -> tuple[GateRule, ...]:
 
 def select_rules(settings: Settings, workflow: Workflow) -> tuple[tuple[GateRule, ...], str]:
     """The rules that judge a run, and where they came from (``config``, ``workflow`` or
-    ``promotion``)."""
+    ``promotion``): the policy that applies, then the evidence rules it leaves out. A workflow
+    whose gate ``extends = "promotion"`` adds its rules to the seed's gate."""
     if settings.gate.rules:
-        return tuple(settings.gate.rules), "config"
+        return with_evidence_rules(settings.gate.rules), "config"
     if workflow.gate_rules:
-        return tuple(workflow.gate_rules), "workflow"
-    return promotion_policy(settings.promotion), "promotion"
+        base = promotion_policy(settings.promotion) if workflow.gate_extends_promotion else ()
+        return with_evidence_rules((*base, *workflow.gate_rules)), "workflow"
+    return with_evidence_rules(promotion_policy(settings.promotion)), "promotion"
+
+
+def check_prices(
+    rules: Sequence[GateRule],
+    targets: Sequence[ModelTarget],
+    *,
+    where: str = "gate.rules",
+    indexed: bool = True,
+) -> None:
+    """Raise ``ConfigError`` when a cost rule judges a model without a price: the rule could
+    not be judged, and a rule skipped is a rule that lets anything through. A bound
+    (``floor``/``ceiling``) judges the candidates; a comparison, the baseline too."""
+    for index, rule in enumerate(rules):
+        if rule.figure != "cost_usd":
+            continue
+        judged = targets[1:] if rule.comparison in BOUND_COMPARISONS else targets
+        unpriced = [target.model for target in judged if target.price is None]
+        if unpriced:
+            prices = ", ".join(f'[prices."{model}"]' for model in unpriced)
+            at = f"{where}[{index}] ({rule.title})" if indexed else where
+            raise ConfigError(
+                f"{at}: no price for {', '.join(unpriced)}: "
+                f"the cost rule cannot be judged; add {prices} with input_per_million and "
+                "output_per_million (USD per million tokens), or remove the rule"
+            )
 
 
 def statistics_settings(gate: GateSettings) -> StatisticsSettings:

@@ -85,14 +85,16 @@ def judge_significance(
             status = "failed"
             reason = f"{name} regressed significantly beyond its limit: {interval}; {p_text}."
         elif ev.low >= target:
-            status, reason = "passed", f"{name}: {interval} clears the limit."
+            status = "passed"
+            reason = f"{name}: {interval} clears the limit {_signed(rule, target)}."
         elif ev.high < target:
             untested = f"the regression is not significant ({p_text}, needs < {alpha:g})"
     elif comparison in IMPROVEMENT_COMPARISONS:
         p_text = _p_text(ev.p_improvement, ev.p_improvement_adjusted)
         significant = target <= 0 or ev.p_improvement_adjusted < alpha
         if ev.low >= target and significant:
-            status, reason = "passed", f"{name}: {interval} clears the minimum gain."
+            status = "passed"
+            reason = f"{name}: {interval} clears the minimum gain {_signed(rule, target)}."
         elif ev.high < target:
             status = "failed"
             reason = (
@@ -104,7 +106,10 @@ def judge_significance(
     else:
         above = comparison == "floor"
         if (ev.low >= target) if above else (ev.high <= target):
-            status, reason = "passed", f"{name}: {interval} clears the {comparison}."
+            status = "passed"
+            reason = (
+                f"{name}: {interval} clears the {comparison} {format_figure(rule.figure, target)}."
+            )
         elif (ev.high < target) if above else (ev.low > target):
             status = "failed"
             reason = (

@@ -27,6 +27,9 @@ class ModelTarget:
     extra: Mapping[str, Any] = field(default_factory=dict)
     price: Price | None = None
     """USD per million tokens, when the configuration knows it."""
+    expect_resolved: str | None = None
+    """The model the endpoint is expected to answer as, when not the requested id: an exact
+    name or a glob pattern (``[models."id"] expect_resolved``)."""
 
 
 def plan_targets(settings: Settings) -> tuple[ModelTarget, ...]:
@@ -52,4 +55,5 @@ def _target(settings: Settings, role: Role, model: str) -> ModelTarget:
         seed=resolved.seed,
         extra=resolved.extra,
         price=Price(price.input_per_million, price.output_per_million) if price else None,
+        expect_resolved=resolved.expect_resolved,
     )

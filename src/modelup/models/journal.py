@@ -39,6 +39,8 @@ class Journal:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self.answered = 0
+        """Answers recorded by this journal object (not counting a resumed run's)."""
         path = directory / JOURNAL_FILE
         try:
             self._fd: int | None = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -59,6 +61,7 @@ class Journal:
             os.write(self._fd, line)
         except OSError as exc:
             raise StoreError(f"{self.directory}: cannot write the run journal: {exc}") from exc
+        self.answered += outcome.response is not None
 
     def close(self) -> None:
         if self._fd is not None:

@@ -4,8 +4,15 @@ Works with Ollama, vLLM, llama.cpp server and OpenAI. Transient failures (429, 5
 dropped connections) are retried with exponential backoff and jitter, honouring ``Retry-After``;
 other 4xx are not. A call that still fails raises ``CallFailed`` (the case is recorded as
 errored). Failures that no further call could change stop the run: a model the endpoint does not
-serve (``ModelNotFoundError``), a wrong route or a rejected API key, a bad URL, and an endpoint
-that never answered at all (``ClientError``).
+serve (``ModelNotFoundError``), a rejected API key or the same 4xx on the first
+``REJECTION_LIMIT`` calls of a model (``RequestsRejected``, with the endpoint's own message), a
+wrong route or a bad URL (``ClientError``), and an endpoint that never answered at all
+(``NoEvidenceError``).
+
+Everything the endpoint sends is untrusted: a body that cannot be read (malformed, or nested
+too deep for the parser) is that call's error; the identities it reports (model,
+``system_fingerprint``, ids) and its error messages are cleaned (``modelup.untrusted``) before
+they are kept or shown. URLs in messages never carry credentials.
 
 aiohttp rather than httpx: at 64 calls in flight httpx's own connection pool spent about 15 ms of
 CPU per call, and httpx's request and response objects over aiohttp's transport still cost about a
@@ -35,12 +42,17 @@ from tenacity import (
 from yarl import URL
 
 from modelup import jsonbytes
-from modelup.errors import ClientError, ModelNotFoundError
+from modelup.config.endpoints import public_endpoint
+from modelup.errors import ClientError, ModelNotFoundError, NoEvidenceError, RequestsRejected
 from modelup.models.base import CallFailed
 from modelup.models.chat import ChatRequest, ChatResponse, Usage
+from modelup.untrusted import clean_identity, clean_line
 
 _MAX_ERROR_TEXT = 300
 _MAX_RETRY_AFTER_S = 60.0
+REJECTION_LIMIT = 5
+"""The same non-retryable 4xx on this many first calls of a model stops the run: the endpoint
+rejects the requests themselves, and the rest would only fail the same way."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +63,15 @@ class RetryPolicy:
     initial_s: float = 0.5
     max_s: float = 20.0
     jitter_s: float = 0.5
+
+
+class _Rejected(CallFailed):
+    """A non-retryable 4xx: the call failed, and the status may say the requests are wrong."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.message = message
 
 
 class _Transient(Exception):
@@ -105,7 +126,9 @@ class OpenAICompatibleClient:
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
         self.base_url = base_url.rstrip("/")
-        self._completions_url = _endpoint_url(f"{self.base_url}/chat/completions", self.base_url)
+        self.public_url = public_endpoint(self.base_url)
+        """The base URL as it may be shown: without credentials."""
+        self._completions_url = _endpoint_url(f"{self.base_url}/chat/completions", self.public_url)
         self._retry = retry or RetryPolicy()
         self._sleep: Sleep = sleep or asyncio.sleep
         self._max_connections = max(1, max_connections)
@@ -117,6 +140,10 @@ class OpenAICompatibleClient:
         self._answered = False
         """Whether the endpoint ever answered: until it has, an unreachable endpoint stops the
         run instead of erroring every case after a full round of retries."""
+        self._rejections: dict[str, tuple[int, int]] = {}
+        """Per model, while every call so far was rejected with one 4xx: (status, calls)."""
+        self._settled: set[str] = set()
+        """Models with a call that was not such a rejection: never stopped early."""
 
     def _open(self) -> aiohttp.ClientSession:
         # Made on first use, inside the event loop that will run the calls.
@@ -135,12 +162,23 @@ class OpenAICompatibleClient:
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         body = jsonbytes.compact(_request_body(request))
+        model = request.model
         try:
             # The first attempt is made outside tenacity, whose bookkeeping cost about a tenth
             # of the harness's CPU per call at 1,000 calls/s; only a failure enters the loop.
-            return await self._call(request.model, body)
+            response = await self._call(model, body)
         except _Transient as exc:
             first = exc
+        except _Rejected as exc:
+            self._count_rejection(model, exc)
+            raise
+        except CallFailed:
+            self._settled.add(model)
+            raise
+        else:
+            self._settled.add(model)
+            return response
+        self._settled.add(model)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retry.attempts),
             wait=self._wait,
@@ -158,12 +196,30 @@ class OpenAICompatibleClient:
         except _Transient as exc:
             attempts = self._retry.attempts
             if exc.unreachable and not self._answered:
-                raise ClientError(
-                    f"cannot reach {self.base_url}: {exc} (after {attempts} attempts); "
-                    "is the server running and is base_url right?"
+                raise NoEvidenceError(
+                    f"no evidence: cannot reach {self.public_url}: {exc} (after {attempts} "
+                    "attempts); is the server running and is base_url right?"
                 ) from exc
             raise CallFailed(f"{exc} (gave up after {attempts} attempts)") from exc
         raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _count_rejection(self, model: str, rejected: _Rejected) -> None:
+        """Stop the run when the first ``REJECTION_LIMIT`` calls of ``model`` were all
+        rejected with the same status: the endpoint refuses the requests themselves."""
+        if model in self._settled:
+            return
+        status, calls = self._rejections.get(model, (rejected.status, 0))
+        if status != rejected.status:
+            self._settled.add(model)
+            return
+        self._rejections[model] = (status, calls + 1)
+        if calls + 1 >= REJECTION_LIMIT:
+            raise RequestsRejected(
+                f"{self.public_url} rejected the first {calls + 1} requests for model "
+                f"{clean_line(model, 200)!r} with HTTP {status}: {rejected.message} "
+                "(the requests themselves are refused: fix the configuration or the request "
+                "parameters before running again)"
+            ) from rejected
 
     def _wait(self, state: RetryCallState) -> float:
         # Exponential backoff with jitter, capped, as tenacity's ``wait_exponential_jitter``
@@ -188,7 +244,7 @@ class OpenAICompatibleClient:
                     response.status, response.reason or "", response.headers, await response.read()
                 )
         except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
-            raise ClientError(f"{self.base_url}: not a usable endpoint URL: {exc}") from exc
+            raise ClientError(f"{self.public_url}: not a usable endpoint URL") from exc
         except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
             reason = f"cannot connect ({type(exc).__name__}: {exc})"
             raise _Transient(reason, unreachable=True) from exc
@@ -206,17 +262,17 @@ class OpenAICompatibleClient:
             )
         if status == 404:
             if "model" in _error_text(answer).lower():
-                raise ModelNotFoundError(_not_found_message(self.base_url, model, answer))
+                raise ModelNotFoundError(_not_found_message(self.public_url, model, answer))
             raise ClientError(
-                f"{self.base_url}/chat/completions: HTTP 404: {_error_text(answer)} "
+                f"{self.public_url}/chat/completions: HTTP 404: {_error_text(answer)} "
                 "(an OpenAI-compatible base_url usually ends in /v1)"
             )
         if status == 401:
-            raise ClientError(
-                f"{self.base_url} rejected the API key (HTTP 401): {_error_text(answer)}"
+            raise RequestsRejected(
+                f"{self.public_url} rejected the API key (HTTP 401): {_error_text(answer)}"
             )
         if status >= 400:
-            raise CallFailed(f"HTTP {status}: {_error_text(answer)}")
+            raise _Rejected(status, _error_text(answer))
         return _parse_response(answer, latency_ms)
 
 
@@ -227,15 +283,16 @@ def _env_proxy(url: URL) -> str | None:
     return urllib.request.getproxies().get(url.scheme)
 
 
-def _endpoint_url(url: str, base_url: str) -> URL:
-    """The URL, parsed once; a base URL aiohttp could not call stops the run here."""
+def _endpoint_url(url: str, shown: str) -> URL:
+    """The URL, parsed once; a base URL aiohttp could not call stops the run here. ``shown``
+    is how the base URL is named in the message (without credentials)."""
     try:
         parsed = URL(url)
     except (TypeError, ValueError) as exc:
-        raise ClientError(f"{base_url}: not a usable endpoint URL: {exc}") from exc
+        raise ClientError(f"{shown}: not a usable endpoint URL") from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise ClientError(
-            f"{base_url}: not a usable endpoint URL: it needs http:// or https:// and a host"
+            f"{shown}: not a usable endpoint URL: it needs http:// or https:// and a host"
         )
     return parsed
 
@@ -263,9 +320,11 @@ def _parse_response(response: _Answer, latency_ms: float) -> ChatResponse:
         content = message.get("content") or ""
         if not isinstance(content, str):
             raise TypeError("content is not a string")
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than the parser goes (a hostile or broken body).
         raise CallFailed(
-            f"malformed response body ({type(exc).__name__}): {response.text[:_MAX_ERROR_TEXT]!r}"
+            f"malformed response body ({type(exc).__name__}): "
+            f"{clean_line(response.text[:_MAX_ERROR_TEXT])!r}"
         ) from exc
     usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
     return ChatResponse(
@@ -280,7 +339,8 @@ def _parse_response(response: _Answer, latency_ms: float) -> ChatResponse:
 
 
 def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    """An identity the endpoint reported, cleaned to be kept and shown (never trusted)."""
+    return clean_identity(value) if isinstance(value, str) else None
 
 
 def _int(value: Any) -> int:
@@ -288,10 +348,15 @@ def _int(value: Any) -> int:
 
 
 def _error_text(response: _Answer) -> str:
+    """The endpoint's own message, cleaned and on one line (it ends up in errors and cases)."""
+    return clean_line(_raw_error_text(response))
+
+
+def _raw_error_text(response: _Answer) -> str:
     try:
         payload = json.loads(response.body)
-    except ValueError:
-        return response.text[:_MAX_ERROR_TEXT] or response.reason
+    except (ValueError, RecursionError):
+        return response.text[:_MAX_ERROR_TEXT] or clean_line(response.reason)
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, dict) and isinstance(error.get("message"), str):
         return str(error["message"])[:_MAX_ERROR_TEXT]
@@ -304,8 +369,8 @@ def _not_found_message(base_url: str, model: str, response: _Answer) -> str:
     text = _error_text(response)
     hint = ""
     if "pull" in text.lower() or ":11434" in base_url:
-        hint = f" For Ollama, run: ollama pull {model}"
-    return f"{base_url} does not serve model {model!r}: {text}.{hint}"
+        hint = f" For Ollama, run: ollama pull {clean_line(model, 200)}"
+    return f"{base_url} does not serve model {clean_line(model, 200)!r}: {text}.{hint}"
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from modelup.config.loading import load_settings
 from modelup.config.rules import GateRule
-from modelup.config.settings import Settings
+from modelup.config.settings import ModelSettings, Settings
 from modelup.config.store_url import StoreUrl
 from modelup.errors import ConfigError, ReleaseError
 from modelup.release.record import ReleaseRecord
@@ -23,8 +23,23 @@ def evaluation_settings(record: ReleaseRecord, store: StoreUrl) -> Settings:
     url = store.conninfo if store.engine == "postgresql" else str(_absolute(store))
     flags = {"store": {"url": url}}
     if isinstance(record.evaluation, str):
-        return load_settings(Path(record.evaluation), flags)
-    return load_settings(flags=flags, config_data=record.evaluation)
+        settings = load_settings(Path(record.evaluation), flags)
+    else:
+        settings = load_settings(flags=flags, config_data=record.evaluation)
+    return _expecting_aliases(record, settings)
+
+
+def _expecting_aliases(record: ReleaseRecord, settings: Settings) -> Settings:
+    """The record's ``alias_resolution`` is what the evaluation's gate expects each model to
+    resolve to (``[models."id"] expect_resolved``), unless the evaluation says so itself: an
+    alias the release declares is not identity drift."""
+    models = dict(settings.models)
+    for requested in record.alias_resolution:
+        own = models.get(requested) or ModelSettings()
+        if own.expect_resolved is None:
+            expected = record.expected_alias(requested).model
+            models[requested] = own.model_copy(update={"expect_resolved": expected})
+    return settings.model_copy(update={"models": models})
 
 
 def _absolute(store: StoreUrl) -> Path:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from modelup.config.rules import Authority
 from modelup.store.releases import PinnedIdentity
 
 EVIDENCE_VERSION = 1
@@ -35,7 +36,7 @@ class RuleEvidence(_Record):
     """The evaluation's authority for the rule; None for a rule the release added."""
     gate_class: str | None
     """The release's class for the rule's subset or figure, when it has one."""
-    authority: Literal["block", "conditional", "signal"]
+    authority: Authority
     """What the rule counted with: the class's authority, else the declared one."""
     status: Status
     baseline: float | None

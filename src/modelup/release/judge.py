@@ -11,7 +11,7 @@ from datetime import datetime
 
 from modelup.config.rules import Authority, GateRule
 from modelup.decide.figures import format_change, format_figure, label
-from modelup.decide.gate import Verdict, evaluate_rule
+from modelup.decide.gate import Verdict, evaluate_rule, failed_to
 from modelup.release.evidence import (
     DeltaEvidence,
     Evidence,
@@ -24,10 +24,9 @@ from modelup.release.record import ExpectedDelta, GateClass, ReleaseRecord
 from modelup.report.schema import DecisionRecord, ModelRecord, Report, RuleRecord
 
 _SEVERITY = {Verdict.PROMOTE: 0, Verdict.HOLD: 1, Verdict.ROLLBACK: 2}
-_ON_FAIL = {"block": Verdict.ROLLBACK, "conditional": Verdict.HOLD, "signal": Verdict.PROMOTE}
 _CLASS_AUTHORITY: dict[GateClass, Authority] = {
     "block": "block",
-    "rollback_trigger": "block",
+    "rollback_trigger": "rollback_trigger",
     "conditional": "conditional",
     "signal": "signal",
 }
@@ -130,12 +129,14 @@ def judge_release(
     )
 
 
-def _counted(status: str, authority: Authority) -> Verdict:
-    """What a rule's outcome counts for: a failure its authority's verdict; missing or
-    inconclusive evidence never promotes (Hold), unless the rule only signals."""
-    if status == "passed" or authority == "signal":
-        return Verdict.PROMOTE
-    return _ON_FAIL[authority] if status == "failed" else Verdict.HOLD
+def _counted(rule: GateRule, status: Status, authority: Authority) -> Verdict:
+    """What a rule's outcome counts for under ``authority`` (its gate class's, else its own),
+    exactly as the gate counts it (``decide.gate.failed_to``): a failure its authority's
+    verdict, capped at Hold for a figure about the evidence; missing or inconclusive evidence
+    never promotes (Hold), unless the rule only signals."""
+    if authority != rule.authority:
+        rule = rule.model_copy(update={"authority": authority})
+    return failed_to(rule, status)
 
 
 def _evaluation_rules(
@@ -149,7 +150,12 @@ def _evaluation_rules(
         reason = rule.reason
         if gate_class is not None and authority != rule.authority:
             reason += f" [gate class {gate_class}: {authority}]"
-        verdicts.add(_counted(rule.status, authority), reason)
+        if rule.figure == "identity_drift" and gate_class is None:
+            # Who may answer for a model is the release's to say (``alias_resolution``, checked
+            # below on every identity seen), not the evaluation's default expectation.
+            authority = "signal"
+            reason += " [decided by the release's alias_resolution check instead]"
+        verdicts.add(_counted(rule, rule.status, authority), reason)
         judged.append(
             _rule_evidence(rule, "evaluation", rule.authority, gate_class, authority, reason)
         )
@@ -207,7 +213,7 @@ def _subset_rule(
     )
     outcome = evaluate_rule(rule, previous.subsets.get(subset), candidate.subsets.get(subset))
     reason = f"[gate class {gate_class}] {outcome.reason}"
-    verdicts.add(_counted(outcome.status, authority), reason)
+    verdicts.add(_counted(rule, outcome.status, authority), reason)
     values = (outcome.baseline, outcome.candidate, outcome.limit)
     return _rule_evidence(
         rule,
@@ -227,7 +233,6 @@ def _unjudged_figure(figure: str, gate_class: GateClass, verdicts: _Verdicts) ->
         f"[gate class {gate_class}] {label(figure)}: no gate rule or expected delta judges it, "
         "so there is no evidence for its class."
     )
-    verdicts.add(_counted("missing", authority), reason)
     rule = GateRule(
         name=f"{figure} (gate class {gate_class})",
         figure=figure,
@@ -235,6 +240,7 @@ def _unjudged_figure(figure: str, gate_class: GateClass, verdicts: _Verdicts) ->
         threshold=0.0,
         authority=authority,
     )
+    verdicts.add(_counted(rule, "missing", authority), reason)
     return _rule_evidence(
         rule,
         "gate_classes",

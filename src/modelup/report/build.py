@@ -28,6 +28,7 @@ from modelup.report.schema import (
     ComparisonRecord,
     DatasetRecord,
     DecisionRecord,
+    IdentityRecord,
     LabelFreeRecord,
     ModelRecord,
     PriceRecord,
@@ -91,6 +92,15 @@ def model_record(
         alias_resolved=evidence.alias_resolved,
         system_fingerprints=list(evidence.system_fingerprints),
         identity_changed=evidence.identity_changed,
+        expect_resolved=target.expect_resolved,
+        identities=[
+            IdentityRecord(
+                model=identity.model,
+                system_fingerprint=identity.system_fingerprint,
+                calls=identity.calls,
+            )
+            for identity in evidence.identities
+        ],
         price=PriceRecord(
             input_per_million=price.input_per_million,
             output_per_million=price.output_per_million,
@@ -202,6 +212,9 @@ def ranking_record(entry: Ranked) -> RankingRecord:
         regressions=entry.regressions,
         fixes=entry.fixes,
         mcnemar_p_value_holm=entry.p_value_holm,
+        strict_structured_output_rate=entry.strict_structured_output_rate,
+        repair_rate=entry.repair_rate,
+        decided_by=entry.decided_by,
     )
 
 

@@ -1,9 +1,12 @@
 """Compare two saved reports: figure deltas, per-case changes and verdict changes per model.
 
-Two runs are comparable case by case only over the same frozen dataset, so reports over
-different dataset hashes are refused unless the caller says otherwise. Models are paired by
-role and requested id; a candidate whose id changed between the runs is paired with the one in
-the same position.
+Two runs are comparable case by case only over the same frozen dataset, with the same prompt and
+the same workflow (its checks and contract, named by its version): otherwise a change in a
+figure may be a prompt edit or a new check, not a model change. Reports that differ in any of
+the three are refused unless the caller says otherwise (``allow_incomparable``; the older
+``allow_different_datasets`` allows a different dataset only). Models are paired by role and
+requested id; a candidate whose id changed between the runs is paired with the one in the same
+position.
 """
 
 from __future__ import annotations
@@ -81,14 +84,29 @@ class ReportDiff:
     verdicts: tuple[VerdictChange, ...]
     unmatched_old: tuple[str, ...]
     unmatched_new: tuple[str, ...]
+    old_prompt_sha256: str = ""
+    new_prompt_sha256: str = ""
+    old_workflow: str = ""
+    """``name vVERSION``."""
+    new_workflow: str = ""
 
     @property
     def same_dataset(self) -> bool:
         return self.old_dataset_sha256 == self.new_dataset_sha256
 
+    @property
+    def same_prompt(self) -> bool:
+        return self.old_prompt_sha256 == self.new_prompt_sha256
+
+    @property
+    def same_workflow(self) -> bool:
+        return self.old_workflow == self.new_workflow
+
     def to_json(self) -> str:
         data = dataclasses.asdict(self)
         data["same_dataset"] = self.same_dataset
+        data["same_prompt"] = self.same_prompt
+        data["same_workflow"] = self.same_workflow
         for model, diff in zip(data["models"], self.models, strict=True):
             model["regressions"], model["fixes"] = diff.regressions, diff.fixes
             for figure, delta in zip(model["figures"], diff.figures, strict=True):
@@ -96,15 +114,27 @@ class ReportDiff:
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-def diff_reports(old: Report, new: Report, *, allow_different_datasets: bool = False) -> ReportDiff:
-    """What changed from ``old`` to ``new``. Raises ``ReportError`` when they ran over different
-    datasets, unless ``allow_different_datasets``."""
-    if old.dataset.sha256 != new.dataset.sha256 and not allow_different_datasets:
+def diff_reports(
+    old: Report,
+    new: Report,
+    *,
+    allow_different_datasets: bool = False,
+    allow_incomparable: bool = False,
+) -> ReportDiff:
+    """What changed from ``old`` to ``new``. Raises ``ReportError`` naming every difference
+    when they ran over different datasets (unless ``allow_different_datasets`` or
+    ``allow_incomparable``), prompts or workflow versions (unless ``allow_incomparable``)."""
+    differences = incomparable(old, new)
+    if allow_different_datasets:
+        differences = [text for text in differences if not text.startswith("datasets")]
+    if differences and not allow_incomparable:
+        flags = "--allow-incomparable"
+        if all(text.startswith("datasets") for text in differences):
+            flags = "--allow-different-datasets (or --allow-incomparable)"
         raise ReportError(
-            "the reports ran over different datasets "
-            f"({old.dataset.path} sha256 {old.dataset.sha256[:12]}… vs "
-            f"{new.dataset.path} sha256 {new.dataset.sha256[:12]}…), so their cases are not "
-            "comparable; pass --allow-different-datasets to compare them anyway"
+            f"the reports ran with different {'; and different '.join(differences)}, so a "
+            "change between them may not be a model change; pass "
+            f"{flags} to compare them anyway"
         )
     pairs, unmatched_old, unmatched_new = _pair_models(old.models, new.models)
     return ReportDiff(
@@ -116,7 +146,34 @@ def diff_reports(old: Report, new: Report, *, allow_different_datasets: bool = F
         verdicts=_verdicts(old.decisions, new.decisions, pairs),
         unmatched_old=tuple(m.requested_model for m in unmatched_old),
         unmatched_new=tuple(m.requested_model for m in unmatched_new),
+        old_prompt_sha256=old.prompt.sha256,
+        new_prompt_sha256=new.prompt.sha256,
+        old_workflow=_workflow(old),
+        new_workflow=_workflow(new),
     )
+
+
+def incomparable(old: Report, new: Report) -> list[str]:
+    """What makes two reports' figures incomparable, each as ``what (old vs new)``: the
+    dataset, the prompt or the workflow version differs."""
+    found = []
+    if old.dataset.sha256 != new.dataset.sha256:
+        found.append(
+            f"datasets ({old.dataset.path} sha256 {old.dataset.sha256[:12]}… vs "
+            f"{new.dataset.path} sha256 {new.dataset.sha256[:12]}…)"
+        )
+    if old.prompt.sha256 != new.prompt.sha256:
+        found.append(
+            f"prompts ({old.prompt.id} sha256 {old.prompt.sha256[:12]}… vs "
+            f"{new.prompt.id} sha256 {new.prompt.sha256[:12]}…)"
+        )
+    if _workflow(old) != _workflow(new):
+        found.append(f"workflow versions ({_workflow(old)} vs {_workflow(new)})")
+    return found
+
+
+def _workflow(report: Report) -> str:
+    return f"{report.workflow.name} v{report.workflow.version}"
 
 
 def _pair_models(

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from modelup import jsonbytes
 from modelup.errors import ReportError
-from modelup.report.schema import SCHEMA_VERSION, Report
+from modelup.report.schema import READABLE_VERSIONS, SCHEMA_VERSION, Report
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DOTS = re.compile(r"\.{2,}")
@@ -65,7 +65,8 @@ def unique_path(directory: Path, name: str) -> Path:
 
 
 def read_report(path: Path) -> Report:
-    """Load and validate a saved report; refuses newer schema versions by name."""
+    """Load and validate a saved report of any readable schema version (an older one keeps its
+    ``schema_version``; what it lacks takes its default); refuses others by name."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
@@ -73,10 +74,11 @@ def read_report(path: Path) -> Report:
     except json.JSONDecodeError as exc:
         raise ReportError(f"{path}: line {exc.lineno}: invalid JSON: {exc.msg}") from exc
     version = data.get("schema_version") if isinstance(data, dict) else None
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS or isinstance(version, bool):
+        readable = ", ".join(str(v) for v in READABLE_VERSIONS)
         raise ReportError(
             f"{path}: report schema_version {version!r} is not supported "
-            f"(this modelup reads version {SCHEMA_VERSION})"
+            f"(this modelup writes version {SCHEMA_VERSION} and reads versions {readable})"
         )
     try:
         return Report.model_validate(data)

@@ -1,7 +1,8 @@
 """The JSON report: the versioned, on-disk record of one run.
 
 Other tools read this file, so every change to it bumps ``SCHEMA_VERSION`` and is documented in
-the README. Field order is declaration order, so the JSON is written in a stable key order.
+``docs/report-schema.md``. Field order is declaration order, so the JSON is written in a stable
+key order. Every version in ``READABLE_VERSIONS`` is read: fields added since have defaults.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from pydantic import BaseModel, ConfigDict, SerializerFunctionWrapHandler, model
 from modelup.config.rules import GateRule
 from modelup.report.grader_schema import GraderRecord
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: rates over scored cases; ``error_rate``, ``pass_at_k``, ``pass_hat_k``,
+``flaky_case_count``, ``identity_drift`` and ``identity_changes`` figures; each model's
+``expect_resolved`` and ``identities``; the ranking's tie-break figures and ``decided_by``; the
+``rollback_trigger`` authority; a passing rule's reason reads as a pass."""
+READABLE_VERSIONS = (1, 2)
 
 Figures = dict[str, int | float | None]
 
@@ -83,6 +89,14 @@ class TrialsRecord(_Record):
     cases: list[TrialCaseRecord]
 
 
+class IdentityRecord(_Record):
+    """One identity the endpoint reported, and how many calls it answered."""
+
+    model: str | None
+    system_fingerprint: str | None
+    calls: int
+
+
 class PriceRecord(_Record):
     input_per_million: float
     output_per_million: float
@@ -102,6 +116,12 @@ class ModelRecord(_Record):
     """Every distinct ``system_fingerprint`` the endpoint reported, in order first seen."""
     identity_changed: bool = False
     """True when the answering model's name or fingerprint changed during the run."""
+    expect_resolved: str | None = None
+    """What the requested id was declared to resolve to (``[models."id"] expect_resolved``: a
+    name or a glob pattern); null: the requested id itself."""
+    identities: list[IdentityRecord] = []
+    """Every distinct (resolved model, fingerprint) reported, in order first seen, with the
+    calls it answered (schema 2)."""
     price: PriceRecord | None = None
     """The configured price the cost figures were computed at; null when none is known."""
     summary: Figures
@@ -208,6 +228,11 @@ class RankingRecord(_Record):
     regressions: int
     fixes: int
     mcnemar_p_value_holm: float
+    strict_structured_output_rate: float | None = None
+    repair_rate: float | None = None
+    decided_by: str | None = None
+    """What put this candidate above the next one: ``verdict``, ``quality_score``,
+    ``strict_structured_output_rate``, ``repair_rate`` or ``order given``; null for the last."""
 
 
 class RecommendationRecord(_Record):
@@ -270,7 +295,8 @@ class Report(_Record):
     comparisons: list[ComparisonRecord] = []
     """Paired statistics per candidate, in the order the candidates were given."""
     ranking: list[RankingRecord] = []
-    """The candidates best first: verdict, then quality score, then the order given."""
+    """The candidates best first: verdict, quality score, strict structured output rate, repair
+    rate, then the order given."""
     recommended: RecommendationRecord | None = None
     label_free: LabelFreeRecord | None = None
     """Set when the run replayed recorded traces (``--dataset traces:...``)."""

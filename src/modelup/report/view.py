@@ -6,37 +6,22 @@ way a delta is good, and how untrusted model text is made safe to show are decid
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from modelup.decide.figures import format_change, format_figure, lower_is_better
 from modelup.report.schema import CaseRecord, ModelRecord, Report
+from modelup.untrusted import clean
 
 Direction = Literal["better", "worse", "same", "none"]
-
-# Characters that reorder the text around them (Trojan Source, CVE-2021-42574): shown as a
-# visible marker so that a model cannot make a reader see something other than what it wrote.
-_BIDI_CONTROLS = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-_BIDI = re.compile(f"[{_BIDI_CONTROLS}]")
-# Characters XML 1.0 forbids (and HTML treats as parse errors), lone surrogates (possible in a
-# Python string decoded from JSON's \ud800 escapes, unencodable as UTF-8) and non-characters.
-_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]")
-_REPLACEMENT = "\ufffd"
 
 
 def safe_text(text: str | None, limit: int | None = None) -> str:
     """``text`` made safe to show in any format (escaping is still the renderer's job):
     forbidden characters replaced by U+FFFD, direction overrides made visible, and at most
-    ``limit`` characters kept, the cut said in words."""
-    if text is None:
-        return ""
-    if limit is not None and len(text) > limit:
-        cut = len(text) - limit
-        text = f"{text[:limit]}… [{cut:,} more characters in the JSON report]"
-    text = _FORBIDDEN.sub(_REPLACEMENT, text)
-    return _BIDI.sub(lambda match: f"[U+{ord(match.group()):04X}]", text)
+    ``limit`` characters kept, the cut said in words (``modelup.untrusted.clean``)."""
+    return clean(text, limit)
 
 
 @dataclass(frozen=True, slots=True)

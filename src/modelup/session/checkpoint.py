@@ -1,8 +1,10 @@
 """A live run's checkpoint, so that a run stopped midway resumes with only the missing calls.
 
 ``<runs_directory>/<run_id>/plan.json`` is written once, atomically, before the first call: the
-run's identity and its configuration (secrets replaced by ``***``). Beside it, the run journal
-(``modelup.models.journal``) gets one line per call outcome as it arrives.
+run's identity and its configuration as ``Settings.redacted`` gives it (API keys replaced by
+``***``, URLs stripped of credentials). Beside it, the run journal (``modelup.models.journal``)
+gets one line per call outcome as it arrives. What was never saved comes back, on resume, from
+the configuration given then.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr, ValidationError
 
 from modelup.config.settings import Settings
+from modelup.config.store_url import redact_url
 from modelup.errors import ConfigError, StoreError
 from modelup.models.journal import JOURNAL_FILE, CallOutcome, Journal, read_journal
 
@@ -126,17 +130,38 @@ def load_run(runs_directory: Path, run_id: str) -> SavedRun:
     return saved
 
 
+def _restore_url(run_id: str, where: str, section: Any, current: str | None) -> None:
+    """Put back ``section``'s base URL with its credentials: the current one when it is the
+    same endpoint (its redacted form is the one saved). A saved URL that named a user but has
+    no such counterpart now is refused: its password was never saved."""
+    if not isinstance(section, dict) or not isinstance(section.get("base_url"), str):
+        return
+    saved = section["base_url"]
+    if current is not None and redact_url(current) == saved:
+        section["base_url"] = current
+    elif "@" in urlsplit(saved).netloc:
+        raise ConfigError(
+            f"--resume: run {run_id} used {where}.base_url {saved} with credentials, which "
+            "are never saved; resume with the same configuration (--config)"
+        )
+
+
 def restore_settings(saved: SavedRun, current: Settings) -> Settings:
     """The saved run's settings, with what is never saved taken from ``current`` (the
-    configuration given now): every ``***`` secret, and the cache settings, which say how to
-    run, not what (so ``--no-cache`` works on a resumed run too)."""
+    configuration given now): every ``***`` secret, every base URL whose credentials were
+    stripped (the current URL, when it is the same endpoint), and the cache settings, which say
+    how to run, not what (so ``--no-cache`` works on a resumed run too)."""
     restored = json.loads(json.dumps(saved.settings))
     sections: list[tuple[str, Any, SecretStr | None]] = [
         ("llm", restored.get("llm"), current.llm.api_key)
     ]
+    urls: list[tuple[str, Any, str | None]] = [("llm", restored.get("llm"), current.llm.base_url)]
     for model, section in (restored.get("models") or {}).items():
         now = current.models.get(model)
         sections.append((f"models.{model}", section, now.api_key if now else None))
+        urls.append((f"models.{model}", section, now.base_url if now else None))
+    for where, section, url in urls:
+        _restore_url(saved.run_id, where, section, url)
     for where, section, secret in sections:
         if not isinstance(section, dict) or section.get("api_key") != SECRET:
             continue

@@ -16,6 +16,7 @@ from modelup.decide.decision import Decision, decide_run
 from modelup.decide.evidence import ModelEvidence, measure
 from modelup.decide.grader import GraderEvidence, grader_evidence
 from modelup.decide.grader_rules import with_grader_figures
+from modelup.errors import NoEvidenceError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.grader_setup import make_grader_client
 from modelup.evaluate.grading import Grader
@@ -29,6 +30,7 @@ from modelup.report.schema import LabelFreeRecord, Report
 from modelup.report.stream import CaseSpool, Slimmer, SpooledReport, case_bytes
 from modelup.session.checkpoint import new_run_id
 from modelup.session.plan import RunPlan, tool_version
+from modelup.untrusted import clean_line
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +116,7 @@ async def execute_spooled(
                 await client.aclose()
         finished = datetime.now(UTC)
         results = [_every(per_target) for per_target in slim]
+        _require_evidence(plan, results)
         evidence = tuple(
             measure(plan.workflow, target, per_target)
             for target, per_target in zip(plan.targets, results, strict=True)
@@ -211,6 +214,19 @@ def _both(first: ResultSink, second: ResultSink) -> ResultSink:
         second(index, position, result)
 
     return sink
+
+
+def _require_evidence(plan: RunPlan, results: Sequence[Sequence[CaseResult]]) -> None:
+    """Raise ``NoEvidenceError`` when every call of a model failed: nothing of it can be
+    judged, and a report of nothing but errors would only look like a verdict."""
+    for target, per_target in zip(plan.targets, results, strict=True):
+        if per_target and all(result.error is not None for result in per_target):
+            raise NoEvidenceError(
+                f"no evidence: every call of {target.role} {clean_line(target.model, 200)!r} "
+                f"failed ({len(per_target)} of {len(per_target)}), the first with: "
+                f"{clean_line(per_target[0].error, 300)}; nothing to judge, no report written",
+                retryable=False,
+            )
 
 
 def _every(results: list[CaseResult | None]) -> list[CaseResult]:

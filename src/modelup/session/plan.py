@@ -13,7 +13,13 @@ from modelup.config.settings import Settings
 from modelup.decide.grader import grader_figure_names
 from modelup.decide.grader_rules import check_grader_figures, with_grader_rules
 from modelup.decide.paired import StatisticsSettings
-from modelup.decide.rules import check_rules, select_rules, statistics_settings
+from modelup.decide.rules import (
+    check_prices,
+    check_rules,
+    promotion_policy,
+    select_rules,
+    statistics_settings,
+)
 from modelup.errors import ConfigError, WorkflowError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.dataset import Dataset, load_dataset
@@ -97,17 +103,24 @@ def plan_run(settings: Settings) -> RunPlan:
     targets = plan_targets(settings)
     if label_free is None:
         rules, source = select_rules(settings, workflow)
-    rules = _skip_unpriced_cost(rules, targets)
     extra: tuple[str, ...] = (AGREEMENT_FIGURE,) if label_free is not None else ()
     grader = plan_grader(settings, workflow)
     if grader is not None:
         extra += tuple(grader_figure_names(grader))
         check_grader_figures(grader, workflow)
     if source == "config":
-        check_rules(rules, workflow, dataset, extra_figures=extra)
+        # A replay of traces checks the rules it kept (label-free ones); a run, the declared.
+        declared = rules if label_free is not None else tuple(settings.gate.rules)
+        check_rules(declared, workflow, dataset, extra_figures=extra)
+        check_prices(declared, targets)
     elif source == "workflow":
         where = f"workflow {workflow.name!r} gate_rules"
-        check_rules(rules, workflow, dataset, where=where, extra_figures=extra)
+        declared = rules if label_free is not None else workflow.gate_rules
+        check_rules(declared, workflow, dataset, where=where, extra_figures=extra)
+        check_prices(declared, targets, where=where)
+    if source == "promotion" or (source == "workflow" and workflow.gate_extends_promotion):
+        where = "promotion.max_cost_regression_percent"
+        check_prices(promotion_policy(settings.promotion), targets, where=where, indexed=False)
     if grader is not None:
         rules = with_grader_rules(rules, grader, settings.grader.authority)
     return RunPlan(
@@ -120,23 +133,6 @@ def plan_run(settings: Settings) -> RunPlan:
         statistics_settings(settings.gate),
         label_free,
         grader,
-    )
-
-
-def _skip_unpriced_cost(
-    rules: tuple[GateRule, ...], targets: tuple[ModelTarget, ...]
-) -> tuple[GateRule, ...]:
-    """A cost rule cannot be judged without prices: it is then reported as skipped (a signal,
-    which never decides) instead of holding every run on a figure nobody could compute."""
-    unpriced = [target.model for target in targets if target.price is None]
-    if not unpriced:
-        return rules
-    note = f"skipped: no price for {', '.join(unpriced)}"
-    return tuple(
-        rule.model_copy(update={"authority": "signal", "name": f"{rule.title} ({note})"})
-        if rule.figure == "cost_usd" and rule.authority != "signal"
-        else rule
-        for rule in rules
     )
 
 

@@ -19,7 +19,7 @@ from modelup.config.loading import find_config_file, load_settings
 from modelup.config.settings import Settings
 from modelup.decide.decision import Decision
 from modelup.decide.gate import Verdict
-from modelup.errors import ConfigError, StoreError
+from modelup.errors import ConfigError, NoEvidenceError, RequestsRejected, StoreError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.grader_setup import make_grader_client
 from modelup.evaluate.replay import ProgressCallback
@@ -159,17 +159,26 @@ class Session:
                 )
             resumed = len(saved.outcomes) if saved is not None else None
             self.observer.planned(plan, run_id=run_id, resumed_calls=resumed)
-            with self.observer.progress(plan) as on_result:
-                executed = asyncio.run(
-                    execute_spooled(
-                        plan,
-                        clients,
-                        on_result=_both(on_result, tracer),
-                        run_id=run_id,
-                        started_at=started,
-                        grader_client=grader,
+            try:
+                with self.observer.progress(plan) as on_result:
+                    executed = asyncio.run(
+                        execute_spooled(
+                            plan,
+                            clients,
+                            on_result=_both(on_result, tracer),
+                            run_id=run_id,
+                            started_at=started,
+                            grader_client=grader,
+                        )
                     )
-                )
+            except NoEvidenceError as error:
+                self._drop_empty_checkpoint(recording, saved, error)
+                raise
+            except RequestsRejected:
+                # Resuming would send the same refused requests (the saved plan wins): the
+                # configuration must change, and the run start again (answers stay cached).
+                self._drop_checkpoint(recording)
+                raise
             if tracer is not None:
                 tracer.decided(executed.decision)
             with executed.report as spooled:
@@ -209,6 +218,28 @@ class Session:
             trace_warnings=trace_warnings,
             traced=tracer.recorder.recorded if tracer is not None else 0,
         )
+
+    def _drop_empty_checkpoint(
+        self, recording: _Recording, saved: SavedRun | None, error: NoEvidenceError
+    ) -> None:
+        """No evidence: keep the checkpoint only when resuming could give some, i.e. the failed
+        calls were not kept as evidence and some call was answered; else remove it, so that
+        nobody is offered to resume an empty run."""
+        journal = recording.journal
+        if journal is None:
+            return
+        answered = journal.answered
+        if saved is not None:
+            answered += sum(outcome.response is not None for outcome in saved.outcomes.values())
+        if error.retryable and answered:
+            return
+        self._drop_checkpoint(recording)
+
+    def _drop_checkpoint(self, recording: _Recording) -> None:
+        if recording.journal is not None:
+            recording.journal.close()
+            remove_checkpoint(recording.journal.directory)
+        self.resumable = False
 
     def _open_recording(
         self,

@@ -3,8 +3,9 @@
 The store is a SQLite file by default (``.modelup/history.sqlite``) or a PostgreSQL database
 shared by a team; see ``modelup.config.store_url``. Readers never create a store
 (``open_store(url, create=False)``); the first run recorded does. A trend is a figure of one
-model over time, and it is split into one line per (workflow, dataset sha256): figures measured
-on different datasets are not comparable, so they are never drawn as one line.
+model over time, and it is split into one series per (workflow and its version, dataset sha256,
+prompt sha256): a figure measured on another dataset, with another prompt or by other checks is
+not comparable, so a prompt edit is never drawn as a model regression on one line.
 """
 
 from __future__ import annotations
@@ -61,11 +62,14 @@ class TrendPoint:
 
 @dataclass(frozen=True, slots=True)
 class TrendLine:
-    """A figure of one model over the runs of one workflow on one dataset, oldest first."""
+    """A figure of one model over the runs of one workflow version on one dataset with one
+    prompt, oldest first."""
 
     workflow: str
     dataset_sha256: str
     points: tuple[TrendPoint, ...] = field(default_factory=tuple)
+    workflow_version: str | None = None
+    prompt_sha256: str | None = None
 
 
 def _utc(moment: datetime) -> str:
@@ -256,8 +260,9 @@ class HistoryStore:
         workflow: str | None = None,
         dataset: str | None = None,
     ) -> list[TrendLine]:
-        """``figure`` of ``model`` over time: one line per (workflow, dataset sha256), in the
-        order each line was first measured. ``dataset`` may be a sha256 prefix."""
+        """``figure`` of ``model`` over time: one line per (workflow and version, dataset
+        sha256, prompt sha256), in the order each line was first measured. ``dataset`` may be
+        a sha256 prefix."""
         if model not in self.models():
             known = ", ".join(self.models()) or "none"
             raise StoreError(f"{self.url}: no run of model {model!r} recorded (models: {known})")
@@ -268,7 +273,8 @@ class HistoryStore:
                 f"(figures: {', '.join(names)})"
             )
         sql = (
-            "SELECT r.run_id, r.started_at, r.workflow, r.dataset_sha256, f.value, f.role "
+            "SELECT r.run_id, r.started_at, r.workflow, r.workflow_version, r.dataset_sha256, "
+            "r.prompt_sha256, f.value, f.role "
             "FROM figures f JOIN runs r ON r.run_id = f.run_id "
             "WHERE f.model = ? AND f.figure = ?"
         )
@@ -283,11 +289,14 @@ class HistoryStore:
                 dataset.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             )
         sql += " ORDER BY r.started_at, r.run_id"
-        lines: dict[tuple[str, str], list[TrendPoint]] = {}
-        for run_id, started, flow, sha, value, role in self._read(sql, params):
+        lines: dict[tuple[str, str | None, str, str | None], list[TrendPoint]] = {}
+        for run_id, started, flow, version, sha, prompt, value, role in self._read(sql, params):
             point = TrendPoint(run_id, datetime.fromisoformat(started), value, role)
-            lines.setdefault((flow, sha), []).append(point)
-        return [TrendLine(flow, sha, tuple(points)) for (flow, sha), points in lines.items()]
+            lines.setdefault((flow, version, sha, prompt), []).append(point)
+        return [
+            TrendLine(flow, sha, tuple(points), version, prompt)
+            for (flow, version, sha, prompt), points in lines.items()
+        ]
 
 
 def _real(value: object) -> float | None:
@@ -311,7 +320,12 @@ def record_run(report: Report, report_path: Path | None, url: StoreLocation = DE
 
 
 def series_label(line: TrendLine) -> str:
-    return f"{line.workflow} · dataset {line.dataset_sha256[:12]}"
+    """``support-ops v1 · dataset 3f9c2a… · prompt 8d1e07…``: what a series holds fixed."""
+    workflow = (
+        f"{line.workflow} v{line.workflow_version}" if line.workflow_version else line.workflow
+    )
+    prompt = f" · prompt {line.prompt_sha256[:12]}" if line.prompt_sha256 else ""
+    return f"{workflow} · dataset {line.dataset_sha256[:12]}{prompt}"
 
 
 def present(values: Sequence[TrendPoint]) -> list[TrendPoint]:

@@ -4,6 +4,7 @@ from modelup.workflow.base import CheckSpec, SimulatedAnswer, Simulator, Workflo
 from modelup.workflow.catalog import get_workflow, is_bundled, workflow_names
 from modelup.workflow.checks import CheckOutcome, check_kinds, get_check, register_check
 from modelup.workflow.checks_semantic import classify
+from modelup.workflow.checks_text import plain_text_findings
 from modelup.workflow.contract import Contract, ParseOutcome
 from modelup.workflow.policy import Condition, Policy, PolicyDecision, PolicyRule
 from modelup.workflow.prompt import Message, PromptTemplate
@@ -28,6 +29,7 @@ __all__ = [
     "get_check",
     "get_workflow",
     "is_bundled",
+    "plain_text_findings",
     "register_check",
     "register_simulator",
     "register_workflow",

@@ -36,8 +36,16 @@ TRAILING_FIGURES = (
     "cost_usd",
     "quality_score",
     "error_count",
+    "error_rate",
+    "pass_at_k",
+    "pass_hat_k",
+    "flaky_case_count",
+    "identity_drift",
+    "identity_changes",
 )
-"""The run figures every workflow's summary ends with, after its own check figures."""
+"""The run figures every workflow's summary ends with, after its own check figures: latency,
+tokens, cost and quality; the errored calls; pass@K and pass^K at K = epochs and the flaky
+cases; and who answered (``modelup.decide.identity``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +125,9 @@ class Workflow:
     gate_rules: tuple[GateRule, ...] = ()
     """The workflow's default gate; empty means the seed's gate from ``[promotion]``. A
     configured ``[gate]`` policy wins over both."""
+    gate_extends_promotion: bool = False
+    """The workflow's rules follow the seed's gate from ``[promotion]`` rather than replace it
+    (``[gate] extends = "promotion"`` in a workflow file)."""
     source: str | None = None
     """The file the workflow was declared in; ``None`` when it was built in Python."""
     inputs: frozenset[str] | None = None

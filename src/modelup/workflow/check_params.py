@@ -117,6 +117,17 @@ class PolicyParams(_Params):
     """``missed``: only a yes the model failed to give fails (an extra yes is noted)."""
 
 
+Finding = Literal["markup", "script", "links", "templates"]
+FINDINGS: tuple[Finding, ...] = ("markup", "script", "links", "templates")
+
+
+class PlainTextParams(_Params):
+    output: Paths
+    """The output fields that must be plain text (a list field: every item)."""
+    forbid: list[Finding] = Field(default_factory=lambda: list(FINDINGS), min_length=1)
+    """What fails the case: markup, script, links, templates (all four by default)."""
+
+
 class PythonParams(BaseModel):
     """``function`` is an import path; every other key is passed to the function as is."""
 

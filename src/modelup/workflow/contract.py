@@ -21,6 +21,9 @@ from jsonschema.exceptions import SchemaError
 from modelup.errors import WorkflowError
 
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)
+MAX_DEPTH = 64
+"""An answer nested deeper than this is refused as a contract violation: no structured output
+nests so deep, and walking, validating or writing a deeper one would exhaust the stack."""
 _MAX_ERRORS = 5
 _MAX_ERROR_CHARS = 200
 
@@ -55,18 +58,22 @@ class Contract:
     def parse(self, raw: str) -> ParseOutcome:
         strict = _load_object(raw)
         if strict is not None:
-            errors = self._violations(strict)
+            errors = self._violations(strict, raw)
             return ParseOutcome(None if errors else strict, not errors, not errors, (), errors)
         for repair, candidate in _repair_candidates(raw):
             document = _load_object(candidate)
             if document is not None:
-                errors = self._violations(document)
+                errors = self._violations(document, candidate)
                 return ParseOutcome(
                     None if errors else document, False, not errors, (repair,), errors
                 )
         return ParseOutcome(None, False, False, (), ("answer is not a JSON object",))
 
-    def _violations(self, document: dict[str, Any]) -> tuple[str, ...]:
+    def _violations(self, document: dict[str, Any], text: str) -> tuple[str, ...]:
+        # Counting brackets is C speed; only a text with more of them than the limit can nest
+        # that deep, and only then is the document walked.
+        if text.count("[") + text.count("{") > MAX_DEPTH and _deeper_than(document, MAX_DEPTH):
+            return (f"(root): the answer nests deeper than {MAX_DEPTH} levels",)
         if self._confirm_valid is not None and self._confirm_valid(document):
             return ()
         found = sorted(self._validator.iter_errors(document), key=lambda e: list(e.absolute_path))
@@ -85,6 +92,23 @@ def _load_object(text: str) -> dict[str, Any] | None:
     except (ValueError, RecursionError):
         return None
     return value if isinstance(value, dict) else None
+
+
+def _deeper_than(document: Any, limit: int) -> bool:
+    """Whether ``document`` nests lists and objects more than ``limit`` deep (without
+    recursion: the document is untrusted)."""
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(value, dict):
+            stack.extend(
+                (item, depth + 1) for item in value.values() if isinstance(item, dict | list)
+            )
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value if isinstance(item, dict | list))
+    return False
 
 
 def _repair_candidates(raw: str) -> list[tuple[str, str]]:

@@ -83,6 +83,9 @@ class PolicyDecl(Declaration):
 
 
 class GateDecl(Declaration):
+    extends: Literal["promotion"] | None = None
+    """``promotion``: these rules follow the seed's gate built from ``[promotion]`` instead of
+    replacing it."""
     rules: list[GateRule] = Field(min_length=1)
 
 

@@ -158,6 +158,7 @@ def _build(declared: WorkflowFile, path: Path) -> Workflow:
         family_field=declared.family_field,
         simulator=simulator,
         gate_rules=rules,
+        gate_extends_promotion=declared.gate is not None and declared.gate.extends == "promotion",
         source=str(path.resolve()),
         inputs=inputs,
         grader=grader_spec(declared.grader, contract),

@@ -191,11 +191,12 @@ def render_markdown(report: Report) -> str:
                 format_figure(rule.figure, rule.candidate),
                 format_figure(rule.figure, rule.limit),
                 _STATUS_MARK.get(rule_status(rule), md(rule_status(rule))),
+                md(rule.reason, 400),
             ]
             for rule in d.rules
         ]
         header = ["Rule", "Figure", "Authority", "Baseline", "Candidate", "Limit", "Outcome"]
-        lines += [*_table(header, body, "lllrrrl"), ""]
+        lines += [*_table([*header, "Reason"], body, "lllrrrll"), ""]
     names = list(baseline.summary)
     rows = figure_rows(baseline.summary, [c.summary for c in report.candidates], names)
     lines += [

@@ -1,6 +1,9 @@
-"""A report in the terminal: the figures side by side, comparisons, sample failures, decision.
+"""A report in the terminal: the figures side by side, comparisons, sample failures, every gate
+rule with its figures and threshold, and the decision.
 
-Everything a model wrote is shown as plain text (``Text``), never parsed as rich markup.
+Everything a model or an endpoint wrote (notes, model names, fingerprints, case ids) is shown as
+plain text (``Text``), never parsed as rich markup, and cleaned first (``modelup.untrusted``): a
+lone surrogate cannot be encoded for the terminal, and a control character could drive it.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from rich.text import Text
 
 from modelup.decide.figures import format_figure, label
 from modelup.report import grader_view
-from modelup.report.schema import CaseRecord, ModelRecord, Report
-from modelup.report.view import delta
+from modelup.report.schema import CaseRecord, DecisionRecord, ModelRecord, Report
+from modelup.report.view import delta, rule_status
+from modelup.untrusted import clean_line
 
 _VERDICT_STYLE = {"Promote": "bold green", "Hold": "bold yellow", "Rollback": "bold red"}
+_STATUS_STYLE = {"pass": "green", "fail": "red", "inconclusive": "yellow", "missing": "yellow"}
 _DELTA_STYLE = {"better": "green", "worse": "red", "same": "dim", "none": ""}
 SAMPLE_FAILURES = 5
 _MAX_NOTE = 160
@@ -48,13 +53,20 @@ def print_results(
     print_decision(console, report)
 
 
+def _text(value: str | None, style: str = "") -> Text:
+    """Untrusted text as a cell or a line: cleaned, on one line, never markup."""
+    return Text(clean_line(value), style=style)
+
+
 def figures_table(console: Console, report: Report) -> None:
     baseline = report.baseline
     table = Table(title="Figures", title_justify="left")
     table.add_column("Figure")
-    table.add_column(Text(f"baseline\n{baseline.requested_model}"), justify="right")
+    table.add_column(Text(f"baseline\n{clean_line(baseline.requested_model)}"), justify="right")
     for candidate in report.candidates:
-        table.add_column(Text(f"candidate\n{candidate.requested_model}"), justify="right")
+        table.add_column(
+            Text(f"candidate\n{clean_line(candidate.requested_model)}"), justify="right"
+        )
         table.add_column("Δ", justify="right")
     for name, base in baseline.summary.items():
         cells: list[str | Text] = [label(name), format_figure(name, base)]
@@ -90,12 +102,12 @@ def _groups_table(
     table.add_column("Cases", justify="right")
     table.add_column("baseline", justify="right")
     for candidate in report.candidates:
-        table.add_column(Text(candidate.requested_model), justify="right")
+        table.add_column(_text(candidate.requested_model), justify="right")
         table.add_column("Δ", justify="right")
     for group in sorted(baseline):
         base = baseline[group].get("pass_rate")
         cells: list[str | Text] = [
-            Text(group),
+            _text(group),
             format_figure("case_count", baseline[group].get("case_count")),
             format_figure("pass_rate", base),
         ]
@@ -120,7 +132,7 @@ def trials_table(console: Console, report: Report) -> None:
         assert trials is not None
         k = str(trials.epochs)
         table.add_row(
-            Text(model.requested_model),
+            _text(model.requested_model),
             format_figure("pass_rate", trials.pass_at_k.get("1")),
             format_figure("pass_rate", trials.pass_at_k.get(k)),
             format_figure("pass_rate", trials.pass_hat_k.get(k)),
@@ -133,7 +145,7 @@ def trials_table(console: Console, report: Report) -> None:
             flaky = ", ".join(model.trials.flaky_cases[: SAMPLE_FAILURES * 2])
             more = len(model.trials.flaky_cases) - SAMPLE_FAILURES * 2
             tail = f" (+{more} more)" if more > 0 else ""
-            console.print(Text(f"{model.requested_model} flaky: {flaky}{tail}", style="dim"))
+            console.print(_text(f"{model.requested_model} flaky: {flaky}{tail}", style="dim"))
 
 
 def comparison_table(console: Console, report: Report) -> None:
@@ -156,7 +168,7 @@ def comparison_table(console: Console, report: Report) -> None:
         pass_rate = comparison.pass_rate
         quality = comparison.quality_score
         table.add_row(
-            Text(comparison.candidate),
+            _text(comparison.candidate),
             str(comparison.regressions),
             str(comparison.fixes),
             p,
@@ -173,7 +185,7 @@ def comparison_table(console: Console, report: Report) -> None:
             shown = ", ".join(regressed[: SAMPLE_FAILURES * 2])
             more = len(regressed) - SAMPLE_FAILURES * 2
             tail = f" (+{more} more)" if more > 0 else ""
-            console.print(Text(f"{comparison.candidate} regressed on: {shown}{tail}"))
+            console.print(_text(f"{comparison.candidate} regressed on: {shown}{tail}"))
 
 
 def grader_tables(console: Console, report: Report) -> None:
@@ -214,7 +226,7 @@ def ranking_table(console: Console, report: Report) -> None:
     for entry in report.ranking:
         table.add_row(
             str(entry.rank),
-            Text(entry.candidate),
+            _text(entry.candidate),
             Text(entry.verdict, style=_VERDICT_STYLE[entry.verdict]),
             format_figure("quality_score", entry.quality_score),
             format_figure("pass_rate", entry.pass_rate),
@@ -227,20 +239,25 @@ def ranking_table(console: Console, report: Report) -> None:
 def print_alias_warning(console: Console, model: ModelRecord) -> None:
     if model.alias_resolved:
         resolved = ", ".join(model.resolved_models)
+        expected = f" (expected {model.expect_resolved!r})" if model.expect_resolved else ""
         console.print(
             Text.assemble(
                 ("Alias resolution: ", "bold yellow"),
-                f"{model.role} requested {model.requested_model!r} "
-                f"but the endpoint answered as {resolved}",
+                clean_line(
+                    f"{model.role} requested {model.requested_model!r} "
+                    f"but the endpoint answered as {resolved}{expected}"
+                ),
             )
         )
     if len(model.system_fingerprints) > 1:
         console.print(
             Text.assemble(
                 ("Identity changed: ", "bold yellow"),
-                f"{model.role} {model.requested_model!r} answered with "
-                f"{len(model.system_fingerprints)} system fingerprints during the run: "
-                + ", ".join(model.system_fingerprints),
+                clean_line(
+                    f"{model.role} {model.requested_model!r} answered with "
+                    f"{len(model.system_fingerprints)} system fingerprints during the run: "
+                    + ", ".join(model.system_fingerprints)
+                ),
             )
         )
 
@@ -250,22 +267,38 @@ def print_failures(
 ) -> None:
     if not count:
         return
-    console.print(Text(f"{model.requested_model} sample failures ({count} failed):", style="bold"))
+    console.print(_text(f"{model.requested_model} sample failures ({count} failed):", "bold"))
     for case in sample[:SAMPLE_FAILURES]:
         notes = "; ".join(case.notes) or "failed"
         if len(notes) > _MAX_NOTE:
             notes = notes[: _MAX_NOTE - 1] + "…"
-        console.print(Text(f"  - {case.case_id}: {notes}"))
+        console.print(_text(f"  - {case.case_id}: {notes}"))
+
+
+def print_rules(console: Console, decision: DecisionRecord) -> None:
+    """Every gate rule, passed or not, with its authority and its reason (its figures and
+    threshold)."""
+    console.print(Text("Gate rules:", style="bold"))
+    for rule in decision.rules:
+        status = rule_status(rule)
+        console.print(
+            Text.assemble(
+                "  ",
+                (f"{status:<12}", _STATUS_STYLE.get(status, "")),
+                clean_line(f" {rule.name} ({rule.authority}): {rule.reason}"),
+            )
+        )
 
 
 def print_decision(console: Console, report: Report) -> None:
     for decision in report.decisions:
         if len(report.decisions) > 1:
-            console.print(Text(f"Candidate {decision.candidate}:", style="bold"))
+            console.print(_text(f"Candidate {decision.candidate}:", style="bold"))
+        print_rules(console, decision)
         verdict = decision.verdict
         console.print(Text.assemble("Decision: ", (verdict, _VERDICT_STYLE[verdict])))
         for reason in decision.reasons:
-            console.print(Text(f"  - {reason}"))
+            console.print(_text(f"  - {reason}"))
     if len(report.decisions) > 1:
         if report.ranking:
             ranking_table(console, report)
@@ -273,8 +306,8 @@ def print_decision(console: Console, report: Report) -> None:
         console.print(
             Text.assemble(
                 "Recommended: ",
-                (report.decision.candidate, "bold"),
-                f" ({report.decision.verdict}){why}",
+                (clean_line(report.decision.candidate), "bold"),
+                clean_line(f" ({report.decision.verdict}){why}"),
             )
         )
 

@@ -33,6 +33,8 @@ class Flaws(FormatFlaws):
     forbidden_tool: float = Field(0.0, ge=0, le=1)
     forbidden_keyword: float = Field(0.0, ge=0, le=1)
     bad_tool_arguments: float = Field(0.0, ge=0, le=1)
+    markup_in_reply: float = Field(0.0, ge=0, le=1)
+    """The customer reply carries HTML and a script (what the ``plain_text`` check fails)."""
 
 
 class Profile(Flaws):
@@ -120,6 +122,9 @@ class SupportOpsSimulator:
         forbidden_words = list(fields.get("forbidden_keywords") or [])
         if forbidden_words and rng.random() < flaws.forbidden_keyword:
             reply += f" Note: {rng.choice(forbidden_words)}."
+        # Drawn only when the flaw is possible, so profiles without it answer as they always did.
+        if flaws.markup_in_reply and rng.random() < flaws.markup_in_reply:
+            reply = f"<p>{reply}</p><script>track('reply')</script>"
         calls = [_tool_call(name, fields) for name in tools]
         if calls and rng.random() < flaws.bad_tool_arguments:
             calls[0]["arguments"]["priority"] = 1
