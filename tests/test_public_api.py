@@ -15,12 +15,31 @@ def test_everything_in_all_exists() -> None:
 
 
 def test_public_names_are_in_all() -> None:
-    public = {
+    import typing
+
+    # What ``import modelup`` binds itself (the error tree) and what it imports on first use.
+    eager = {
         name
         for name, value in vars(modelup).items()
-        if not name.startswith("_") and not isinstance(value, type(modelup))
+        if not name.startswith("_")
+        and not isinstance(value, type(modelup))
+        and name not in ("TYPE_CHECKING", "Any", "annotations", "import_module")
+        and value is not typing.Any
     }
-    assert public == set(modelup.__all__)
+    assert eager | set(modelup._EXPORTS) == set(modelup.__all__)
+    assert set(dir(modelup)) >= set(modelup.__all__)
+
+
+def test_importing_modelup_imports_no_stage() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, modelup; "
+        "print(sorted(m for m in sys.modules if m.startswith('modelup.') and m != 'modelup.errors'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
 
 
 def test_errors_share_one_root() -> None:

@@ -3,14 +3,16 @@
 Replay a frozen eval set against a baseline and candidate models with one fixed prompt, parse
 every answer into a strict contract, score deterministically, and gate Promote / Hold / Rollback.
 ``run()`` does exactly what ``modelup run`` does.
+
+The public names are imported when first used (PEP 562): ``import modelup`` and ``modelup
+--help`` do not pay for the stages a command never reaches.
 """
 
-from modelup.config.loading import load_settings
-from modelup.config.rules import GateRule
-from modelup.config.settings import Settings
-from modelup.decide.decision import CandidateDecision, Decision, decide_run
-from modelup.decide.gate import Judgement, Verdict, judge
-from modelup.decide.rules import seed_policy
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from modelup.errors import (
     ClientError,
     ConfigError,
@@ -22,20 +24,75 @@ from modelup.errors import (
     StoreError,
     WorkflowError,
 )
-from modelup.evaluate.dataset import Dataset, EvalCase, load_dataset
-from modelup.models.scripted import ScriptedClient
-from modelup.report import Report, read_report, write_report
-from modelup.session import (
-    RunObserver,
-    RunPlan,
-    RunResult,
-    Session,
-    execute,
-    plan_run,
-    run,
-)
-from modelup.workflow import CheckSpec, PromptTemplate, Workflow, get_workflow, register_workflow
-from modelup.workflow.loader import load_workflow_file
+
+if TYPE_CHECKING:
+    from modelup.config.loading import load_settings
+    from modelup.config.rules import GateRule
+    from modelup.config.settings import Settings
+    from modelup.decide.decision import CandidateDecision, Decision, decide_run
+    from modelup.decide.gate import Judgement, Verdict, judge
+    from modelup.decide.rules import seed_policy
+    from modelup.evaluate.dataset import Dataset, EvalCase, load_dataset
+    from modelup.models.scripted import ScriptedClient
+    from modelup.report import Report, read_report, write_report
+    from modelup.session import RunObserver, RunPlan, RunResult, Session, plan_run, run
+    from modelup.session.execute import execute
+    from modelup.workflow import (
+        CheckSpec,
+        PromptTemplate,
+        Workflow,
+        get_workflow,
+        register_workflow,
+    )
+    from modelup.workflow.loader import load_workflow_file
+
+_EXPORTS = {
+    "CandidateDecision": "modelup.decide.decision",
+    "CheckSpec": "modelup.workflow",
+    "Dataset": "modelup.evaluate.dataset",
+    "Decision": "modelup.decide.decision",
+    "EvalCase": "modelup.evaluate.dataset",
+    "GateRule": "modelup.config.rules",
+    "Judgement": "modelup.decide.gate",
+    "PromptTemplate": "modelup.workflow",
+    "Report": "modelup.report",
+    "RunObserver": "modelup.session",
+    "RunPlan": "modelup.session",
+    "RunResult": "modelup.session",
+    "ScriptedClient": "modelup.models.scripted",
+    "Session": "modelup.session",
+    "Settings": "modelup.config.settings",
+    "Verdict": "modelup.decide.gate",
+    "Workflow": "modelup.workflow",
+    "decide_run": "modelup.decide.decision",
+    "execute": "modelup.session.execute",
+    "get_workflow": "modelup.workflow",
+    "judge": "modelup.decide.gate",
+    "load_dataset": "modelup.evaluate.dataset",
+    "load_settings": "modelup.config.loading",
+    "load_workflow_file": "modelup.workflow.loader",
+    "plan_run": "modelup.session",
+    "read_report": "modelup.report",
+    "register_workflow": "modelup.workflow",
+    "run": "modelup.session",
+    "seed_policy": "modelup.decide.rules",
+    "write_report": "modelup.report",
+}
+"""Public name -> the module that defines it, imported on first use."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'modelup' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "CandidateDecision",

@@ -10,8 +10,6 @@ import typer
 
 from modelup._cli.common import fail
 from modelup.errors import ModelupError
-from modelup.evaluate.dataset import load_dataset
-from modelup.workflow.catalog import get_workflow
 
 
 def validate_dataset(
@@ -21,6 +19,10 @@ def validate_dataset(
     ] = "support-ops",
 ) -> None:
     """Check a dataset; print its case count, families and sha256, or exit 2 naming the problem."""
+    # Imported here, not with the module: ``modelup --help`` never needs the stages.
+    from modelup.evaluate.dataset import load_dataset
+    from modelup.workflow.catalog import get_workflow
+
     try:
         loaded = load_dataset(file, get_workflow(workflow))
     except ModelupError as error:

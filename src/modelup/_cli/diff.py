@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,9 +13,10 @@ from rich.text import Text
 from modelup._cli.common import fail
 from modelup.decide.figures import format_change, format_figure, label
 from modelup.errors import ModelupError
-from modelup.report.diff import ModelDiff, ReportDiff, diff_reports
-from modelup.report.io import read_report
 from modelup.untrusted import clean_line
+
+if TYPE_CHECKING:
+    from modelup.report.diff import ModelDiff, ReportDiff
 
 _MAX_CHANGES = 20
 
@@ -50,6 +51,10 @@ def diff(
     between them may not be a model change. --allow-incomparable compares them anyway
     (--allow-different-datasets: a different dataset only).
     """
+    # Imported here, not with the module: ``modelup --help`` never needs the stages.
+    from modelup.report.diff import diff_reports
+    from modelup.report.io import read_report
+
     try:
         result = diff_reports(
             read_report(old),

@@ -13,11 +13,7 @@ from modelup._cli.common import fail
 from modelup._cli.help import Command, Group
 from modelup._cli.history import store_url
 from modelup._cli.traces import DriftOption, FailedOption, OverriddenOption, SinceOption, query
-from modelup.config.loading import find_config_file, load_settings
 from modelup.errors import ConfigError, ModelupError
-from modelup.evaluate.dataset import load_dataset
-from modelup.observe.golden import accept, propose, read_labels, write_review
-from modelup.workflow.catalog import get_workflow
 
 golden = typer.Typer(
     cls=Group, help="Grow the golden set from production traces.", no_args_is_help=True
@@ -59,6 +55,12 @@ def add(
     """Propose golden cases from recorded traces (inputs, expectations from the policy or a
     label file, provenance), write them to a review file, and with --accept append them to
     the dataset, skipping any whose inputs it already holds."""
+    # Imported here, not with the module: ``modelup --help`` never needs the stages.
+    from modelup.config.loading import find_config_file, load_settings
+    from modelup.evaluate.dataset import load_dataset
+    from modelup.observe.golden import accept, propose, read_labels, write_review
+    from modelup.workflow.catalog import get_workflow
+
     out = Console(soft_wrap=True)
     try:
         if not from_traces:

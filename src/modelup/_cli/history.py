@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -11,27 +11,14 @@ from rich.table import Table
 from rich.text import Text
 
 from modelup._cli.common import EXIT_USAGE, fail
-from modelup.config.loading import find_config_file, load_settings
-from modelup.config.settings import Settings
 from modelup.decide.figures import format_figure, label
 from modelup.errors import ModelupError, StoreError
-from modelup.report.io import slug
-from modelup.report.render.charts import TrendPoint as ChartPoint
-from modelup.report.render.charts import TrendSeries, trend_chart
-from modelup.report.render.html import write_text_file
-from modelup.report.schema import Report
-from modelup.report.view import delta
-from modelup.store import (
-    KEY_FIGURES,
-    HistoryStore,
-    RunEntry,
-    TrendLine,
-    open_store,
-    parse_store_url,
-    present,
-    record_run,
-    series_label,
-)
+
+if TYPE_CHECKING:
+    from modelup.store import HistoryStore, RunEntry, TrendLine
+
+# The stages (the store, the report's renderers) are imported in the functions that use them:
+# ``modelup --help`` never needs them.
 
 _VERDICT_STYLE = {"Promote": "bold green", "Hold": "bold yellow", "Rollback": "bold red"}
 
@@ -81,6 +68,9 @@ def history(
     ] = None,
 ) -> None:
     """List recorded runs, or with --trend FIGURE --model M print a trend and write a chart."""
+    from modelup.report.io import slug
+    from modelup.store import open_store, parse_store_url
+
     out = Console(soft_wrap=True)
     if not out.is_terminal:
         # Piped or in CI: rich would squeeze the wide table into 80 columns of "…".
@@ -112,25 +102,18 @@ def history(
 
 def store_url(config: Path | None, store: str | None) -> str:
     """``--store``, else the configuration's store (``store.url``, else ``history.path``)."""
+    from modelup.config.loading import find_config_file, load_settings
+
     settings = load_settings(find_config_file(config), {"store": {"url": store}})
     return settings.store_url
-
-
-def record(out: Console, settings: Settings, report: Report, report_path: Path) -> None:
-    """Record a finished run when history is enabled. A store that cannot be written is a
-    warning, never a failure: the run's verdict and its report stand without it."""
-    if not settings.history.enabled:
-        return
-    try:
-        record_run(report, report_path, settings.store_url)
-    except StoreError as error:
-        out.print(Text.assemble(("warning: ", "bold yellow"), f"run not recorded: {error}"))
 
 
 _PIPED_WIDTH = 220
 
 
 def print_runs(out: Console, store: HistoryStore, runs: list[RunEntry]) -> None:
+    from modelup.store import KEY_FIGURES
+
     if not runs:
         out.print(Text(f"No runs match ({store.url})."))
         return
@@ -171,6 +154,9 @@ def _has(run: RunEntry, name: str) -> bool:
 
 
 def print_trend(out: Console, figure: str, model: str, lines: list[TrendLine]) -> None:
+    from modelup.report.view import delta
+    from modelup.store import series_label
+
     if not lines:
         out.print(Text(f"No runs of {model} match."))
         return
@@ -206,6 +192,11 @@ def print_trend(out: Console, figure: str, model: str, lines: list[TrendLine]) -
 
 
 def write_trend_chart(path: Path, figure: str, model: str, lines: list[TrendLine]) -> Path:
+    from modelup.report.render.charts import TrendPoint as ChartPoint
+    from modelup.report.render.charts import TrendSeries, trend_chart
+    from modelup.report.render.html import write_text_file
+    from modelup.store import present, series_label
+
     series = [
         TrendSeries(
             series_label(line),

@@ -14,7 +14,6 @@ from modelup._cli.report import report
 from modelup._cli.run import run
 from modelup._cli.traces import traces
 from modelup._cli.workflows import workflows
-from modelup.session.plan import tool_version
 
 app = typer.Typer(
     cls=Group,
@@ -38,6 +37,8 @@ app.add_typer(release_app, name="release")
 @app.command(cls=Command)
 def version() -> None:
     """Print modelup's version."""
+    from modelup.session.plan import tool_version
+
     print(tool_version())
 
 

@@ -8,7 +8,7 @@ owner, a conflicting release); ``release gate`` exits with the verdict (0, 3, 4)
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,7 +16,6 @@ from rich.text import Text
 
 from modelup._cli.common import EXIT_INTERRUPTED, VERDICT_EXIT
 from modelup._cli.help import Command, Group
-from modelup._cli.progress import ConsoleObserver
 from modelup._cli.release_options import (
     Actor,
     Config,
@@ -32,7 +31,9 @@ from modelup._cli.release_options import (
     transition,
 )
 from modelup._cli.release_read import export_release, list_releases, pinned, show
-from modelup.release import Release, Releases, State
+
+if TYPE_CHECKING:
+    from modelup.release import Release, Releases
 
 release_app = typer.Typer(
     cls=Group,
@@ -84,6 +85,8 @@ def gate(
     Exit code: 0 Promote, 3 Hold, 4 Rollback, 2 bad request, 1 failure.
     """
     errors = errors_console()
+    from modelup._cli.progress import ConsoleObserver
+
     observer = None if as_json else ConsoleObserver(errors, errors)
     with opened_releases(config, store, create=False) as releases:
         try:
@@ -167,6 +170,8 @@ def promote(
 
     def line(release: Release) -> str:
         pinned = release.pin.describe() if release.pin else "?"
+        from modelup.release import State
+
         if release.state in (State.CANARY, State.SHADOW):
             return (
                 f"Release {release.release_id} is in {release.state} ({pinned}); the "

@@ -7,7 +7,7 @@ import getpass
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -18,8 +18,9 @@ from modelup._cli.common import EXIT_USAGE, fail
 from modelup._cli.history import store_url
 from modelup.config.store_url import parse_store_url
 from modelup.errors import ModelupError, StoreError
-from modelup.release import Release, Releases
-from modelup.store.releases import open_releases
+
+if TYPE_CHECKING:
+    from modelup.release import Release, Releases
 
 Store = Annotated[
     str | None,
@@ -62,6 +63,9 @@ def opened_releases(
     """The store's releases; ``None`` when reading a store nothing was recorded in. Every
     ``ModelupError`` becomes one line and exit 2 (a store that cannot be used is bad input,
     as for ``modelup history``), or 1 for a failure outside the request."""
+    from modelup.release import Releases  # the stages, only when a command runs
+    from modelup.store.releases import open_releases
+
     try:
         url = parse_store_url(store_url(config, store))
         opened = open_releases(url, create=create)

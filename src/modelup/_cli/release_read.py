@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.text import Text
@@ -21,9 +21,12 @@ from modelup._cli.release_options import (
     print_json,
     where,
 )
-from modelup._cli.release_view import print_pins, print_release, print_releases
-from modelup.release import Release, export
-from modelup.release.ledger import pin_json
+
+if TYPE_CHECKING:
+    from modelup.release import Release
+
+# The stages (releases, their views) are imported in the commands: ``modelup --help`` never
+# needs them.
 
 
 def list_releases(
@@ -35,6 +38,8 @@ def list_releases(
     as_json: Json = False,
 ) -> None:
     """List releases, newest first."""
+    from modelup._cli.release_view import print_releases
+
     with opened_releases(config, store, create=False) as releases:
         found = (
             releases.releases(workflow_id=workflow, state=state, limit=limit) if releases else []
@@ -66,6 +71,8 @@ def show(
     as_json: Json = False,
 ) -> None:
     """Show a release: its record, verdict and reasons, sign-off, pin and event log."""
+    from modelup._cli.release_view import print_release
+
     with opened_releases(config, store, create=False) as releases:
         release = must(releases, release_id).get(release_id)
     if as_json:
@@ -81,6 +88,9 @@ def pinned(
     as_json: Json = False,
 ) -> None:
     """The identity each workflow is pinned to, and its previous last-known-good."""
+    from modelup._cli.release_view import print_pins
+    from modelup.release.ledger import pin_json
+
     with opened_releases(config, store, create=False) as releases:
         pins = releases.pins(workflow) if releases else []
         shown = where(releases, config, store)
@@ -103,6 +113,8 @@ def export_release(
     as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """Export a release as a reviewer reads it: fields, evidence, verdict, who signed what."""
+    from modelup.release import export
+
     if as_json:
         fmt = "json"
     if fmt not in ("md", "json"):

@@ -9,8 +9,6 @@ import typer
 
 from modelup._cli.common import fail
 from modelup.errors import ModelupError
-from modelup.report.io import read_report
-from modelup.report.render.formats import parse_formats, write_formats
 
 
 def report(
@@ -34,6 +32,10 @@ def report(
     ] = None,
 ) -> None:
     """Render a saved report as <stem>.html, <stem>.md and/or <stem>.xml (JUnit)."""
+    # Imported here, not with the module: ``modelup --help`` never needs the stages.
+    from modelup.report.io import read_report
+    from modelup.report.render.formats import parse_formats, write_formats
+
     try:
         formats = parse_formats(report_format or ["html"])
         written = write_formats(read_report(file), file, formats, output_dir)

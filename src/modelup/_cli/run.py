@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from modelup._cli.common import EXIT_INTERRUPTED, VERDICT_EXIT, fail
-from modelup._cli.progress import ConsoleObserver
-from modelup.config.loading import find_config_file, load_settings
 from modelup.errors import ClientError, ModelupError
-from modelup.report.render import terminal as view
-from modelup.session.session import Session
+
+if TYPE_CHECKING:
+    from modelup.session.session import Session
 
 
 def run(
@@ -143,6 +142,12 @@ def run(
         },
         "grader": {"model": grader},
     }
+    # The stages are imported here, not with the module: ``modelup --help`` never needs them.
+    from modelup._cli.progress import ConsoleObserver
+    from modelup.config.loading import find_config_file, load_settings
+    from modelup.report.render import terminal as view
+    from modelup.session.session import Session
+
     out = Console(soft_wrap=True)
     errors = Console(stderr=True, soft_wrap=True)
     session: Session | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -16,9 +16,13 @@ from modelup._cli.common import EXIT_USAGE, fail
 from modelup._cli.help import Command, Group
 from modelup._cli.history import store_url
 from modelup.errors import ConfigError, ModelupError, StoreError
-from modelup.observe.queries import parse_since, records
-from modelup.observe.record import TraceRecord
-from modelup.store.traces import TraceQuery, TraceStore, open_trace_store
+
+if TYPE_CHECKING:
+    from modelup.observe.record import TraceRecord
+    from modelup.store.traces import TraceQuery, TraceStore
+
+# The stages (the store, the trace records) are imported in the functions that use them:
+# ``modelup --help`` never needs them.
 
 traces = typer.Typer(
     cls=Group,
@@ -57,6 +61,9 @@ def query(
     newest_first: bool = False,
     run: str | None = None,
 ) -> TraceQuery:
+    from modelup.observe.queries import parse_since
+    from modelup.store.traces import TraceQuery
+
     return TraceQuery(
         workflow=workflow,
         since=parse_since(since) if since is not None else None,
@@ -70,6 +77,8 @@ def query(
 
 
 def _open(config: Path | None, store: str | None) -> TraceStore | None:
+    from modelup.store.traces import open_trace_store
+
     return open_trace_store(store_url(config, store), create=False)
 
 
@@ -87,6 +96,8 @@ def list_traces(
 ) -> None:
     """List recorded calls, newest first. With several of --failed, --overridden and --drift:
     calls with any of them."""
+    from modelup.observe.queries import records
+
     out = Console(soft_wrap=True)
     if not out.is_terminal:
         out.width = 200
@@ -139,6 +150,8 @@ def show(
 ) -> None:
     """Print the full record of one call (a span id), or of every call of one trace (a trace
     id), as JSON."""
+    from modelup.observe.queries import records
+
     try:
         opened = _open(config, store)
         if opened is None:

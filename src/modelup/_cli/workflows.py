@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from modelup._cli.common import fail
 from modelup.errors import ModelupError
-from modelup.workflow.base import Workflow
-from modelup.workflow.catalog import get_workflow, is_bundled, workflow_names
-from modelup.workflow.loader import load_workflow_file
+
+if TYPE_CHECKING:
+    from modelup.workflow.base import Workflow
 
 
 def workflows(
@@ -23,6 +23,10 @@ def workflows(
     ] = None,
 ) -> None:
     """List the registered and bundled workflows with their source; check workflow files."""
+    # Imported here, not with the module: ``modelup --help`` never needs the stages.
+    from modelup.workflow.catalog import get_workflow, workflow_names
+    from modelup.workflow.loader import load_workflow_file
+
     try:
         found = [get_workflow(name) for name in workflow_names()]
         found += [load_workflow_file(file) for file in files or ()]
@@ -44,6 +48,8 @@ def workflows(
 
 
 def _origin(definition: Workflow) -> str:
+    from modelup.workflow.catalog import is_bundled
+
     if definition.source is None:
         return "registered in Python"
     kind = "bundled" if is_bundled(definition) else "file"

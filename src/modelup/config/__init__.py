@@ -1,18 +1,3 @@
-"""Configuration: settings sections, how they are loaded, and the per-model merge."""
-
-from modelup.config.loading import (
-    DEFAULT_CONFIG_FILE,
-    find_config_file,
-    load_settings,
-    read_config_file,
-)
-from modelup.config.settings import ENV_PREFIX, Settings
-
-__all__ = [
-    "DEFAULT_CONFIG_FILE",
-    "ENV_PREFIX",
-    "Settings",
-    "find_config_file",
-    "load_settings",
-    "read_config_file",
-]
+"""Configuration: the settings sections (``sections``), their sources in order of precedence
+(``settings``), reading and merging them (``loading``), the gate rule as declared (``rules``),
+endpoints and the per-model merge (``endpoints``), and store URLs (``store_url``)."""

@@ -5,15 +5,53 @@
 (offline, deterministic) and ``ScriptedClient`` (a queue of answers, for tests). Middleware wraps
 any client and is itself one: ``CachedClient`` (the response cache) and ``JournaledClient`` (the
 run journal that makes a run resumable).
-"""
 
-from modelup.models.base import CallFailed, ModelClient
-from modelup.models.cache import CachedClient, cache_key
-from modelup.models.chat import ChatRequest, ChatResponse, Message, Usage
-from modelup.models.journal import JournaledClient
-from modelup.models.openai import OpenAICompatibleClient, RetryPolicy
-from modelup.models.scripted import ScriptedClient
-from modelup.models.simulated import SimulatedModelClient
+Names are imported on first use (PEP 562), so importing one module of the package does not
+import all of them."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelup.models.base import CallFailed, ModelClient
+    from modelup.models.cache import CachedClient, cache_key
+    from modelup.models.chat import ChatRequest, ChatResponse, Message, Usage
+    from modelup.models.journal import JournaledClient
+    from modelup.models.openai import OpenAICompatibleClient, RetryPolicy
+    from modelup.models.scripted import ScriptedClient
+    from modelup.models.simulated import SimulatedModelClient
+
+_EXPORTS = {
+    "CachedClient": ("modelup.models.cache", "CachedClient"),
+    "CallFailed": ("modelup.models.base", "CallFailed"),
+    "ChatRequest": ("modelup.models.chat", "ChatRequest"),
+    "ChatResponse": ("modelup.models.chat", "ChatResponse"),
+    "JournaledClient": ("modelup.models.journal", "JournaledClient"),
+    "Message": ("modelup.models.chat", "Message"),
+    "ModelClient": ("modelup.models.base", "ModelClient"),
+    "OpenAICompatibleClient": ("modelup.models.openai", "OpenAICompatibleClient"),
+    "RetryPolicy": ("modelup.models.openai", "RetryPolicy"),
+    "ScriptedClient": ("modelup.models.scripted", "ScriptedClient"),
+    "SimulatedModelClient": ("modelup.models.simulated", "SimulatedModelClient"),
+    "Usage": ("modelup.models.chat", "Usage"),
+    "cache_key": ("modelup.models.cache", "cache_key"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    found = _EXPORTS.get(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(found[0]), found[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "CachedClient",

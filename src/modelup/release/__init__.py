@@ -3,14 +3,53 @@ promoted to a pinned identity and rolled back to the last-known-good one.
 
 ``Releases`` is the library behind ``modelup release``; the record is ``release.toml``
 (``load_record``), the states are ``State``, and what a gate recorded is ``Evidence``.
-"""
 
-from modelup.release.evidence import Evidence, IdentityRecord
-from modelup.release.export import export, render_markdown
-from modelup.release.ledger import Approval, Release
-from modelup.release.record import ReleaseRecord, load_record
-from modelup.release.service import Gated, Releases
-from modelup.release.states import ALLOWED, Action, State, allowed_actions
+Names are imported on first use (PEP 562), so importing one module of the package does not
+import all of them."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelup.release.evidence import Evidence, IdentityRecord
+    from modelup.release.export import export, render_markdown
+    from modelup.release.ledger import Approval, Release
+    from modelup.release.record import ReleaseRecord, load_record
+    from modelup.release.service import Gated, Releases
+    from modelup.release.states import ALLOWED, Action, State, allowed_actions
+
+_EXPORTS = {
+    "ALLOWED": ("modelup.release.states", "ALLOWED"),
+    "Action": ("modelup.release.states", "Action"),
+    "Approval": ("modelup.release.ledger", "Approval"),
+    "Evidence": ("modelup.release.evidence", "Evidence"),
+    "Gated": ("modelup.release.service", "Gated"),
+    "IdentityRecord": ("modelup.release.evidence", "IdentityRecord"),
+    "Release": ("modelup.release.ledger", "Release"),
+    "ReleaseRecord": ("modelup.release.record", "ReleaseRecord"),
+    "Releases": ("modelup.release.service", "Releases"),
+    "State": ("modelup.release.states", "State"),
+    "allowed_actions": ("modelup.release.states", "allowed_actions"),
+    "export": ("modelup.release.export", "export"),
+    "load_record": ("modelup.release.record", "load_record"),
+    "render_markdown": ("modelup.release.export", "render_markdown"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    found = _EXPORTS.get(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(found[0]), found[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "ALLOWED",

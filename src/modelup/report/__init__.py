@@ -1,8 +1,41 @@
-"""Reports: the versioned JSON record of a run, how it is built, written and read."""
+"""Reports: the versioned JSON record of a run, how it is built, written and read.
 
-from modelup.report.build import build_report
-from modelup.report.io import read_report, report_filename, slug, write_report
-from modelup.report.schema import SCHEMA_VERSION, Report
+Names are imported on first use (PEP 562), so importing one module of the package does not
+import all of them."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelup.report.build import build_report
+    from modelup.report.io import read_report, report_filename, slug, write_report
+    from modelup.report.schema import SCHEMA_VERSION, Report
+
+_EXPORTS = {
+    "Report": ("modelup.report.schema", "Report"),
+    "SCHEMA_VERSION": ("modelup.report.schema", "SCHEMA_VERSION"),
+    "build_report": ("modelup.report.build", "build_report"),
+    "read_report": ("modelup.report.io", "read_report"),
+    "report_filename": ("modelup.report.io", "report_filename"),
+    "slug": ("modelup.report.io", "slug"),
+    "write_report": ("modelup.report.io", "write_report"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    found = _EXPORTS.get(name)
+    if found is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(found[0]), found[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "SCHEMA_VERSION",

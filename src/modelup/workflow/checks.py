@@ -9,6 +9,7 @@ or unknown parameter is refused when it is loaded, not halfway through a run.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +42,18 @@ CheckFunction = Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any
 
 _REGISTRY: dict[str, CheckFunction] = {}
 _PARAMS: dict[str, type[BaseModel]] = {}
+_BUILTIN_MODULES = ("modelup.workflow.checks_semantic", "modelup.workflow.checks_text")
+"""The other modules of built-in kinds: they register themselves when imported, which a
+lookup does first (by name, so that this module, which they import, does not import them)."""
+_builtins_loaded = False
+
+
+def _load_builtins() -> None:
+    global _builtins_loaded
+    if not _builtins_loaded:
+        _builtins_loaded = True
+        for module in _BUILTIN_MODULES:
+            importlib.import_module(module)
 
 
 def register_check(
@@ -63,6 +76,7 @@ def register_check(
 
 
 def get_check(kind: str) -> CheckFunction:
+    _load_builtins()
     try:
         return _REGISTRY[kind]
     except KeyError:
@@ -77,6 +91,7 @@ def check_params_model(kind: str) -> type[BaseModel] | None:
 
 
 def check_kinds() -> tuple[str, ...]:
+    _load_builtins()
     return tuple(sorted(_REGISTRY))
 
 
