@@ -1,9 +1,9 @@
 """The seeded paired percentile bootstrap: a confidence interval on mean(candidate - baseline)
 over whole cases, reproducible bit for bit from its seed.
 
-When numpy is importable (the ``fast`` extra), the resamples are drawn with it from the very same
-Mersenne Twister stream, so its intervals are bit for bit those of the pure-Python path, only
-several times faster.
+The resamples are drawn with numpy (a dependency) from the very same Mersenne Twister stream as
+the pure-Python reference path, so the intervals are bit for bit the same, only many times
+faster.
 """
 
 from __future__ import annotations
@@ -16,12 +16,24 @@ from typing import Any
 
 from modelup.decide.stats import require_confidence, require_int
 
-_numpy: Any
-try:  # the ``fast`` extra; imported with the module, not in the middle of a run's report
-    import numpy as _numpy
-    import numpy.random  # noqa: F401 (numpy loads it on first use otherwise)
-except ImportError:  # pragma: no cover - the tests set ``_numpy`` to None instead
-    _numpy = None
+_UNLOADED: Any = object()
+_numpy: Any = _UNLOADED
+"""numpy, imported by the first bootstrap (not with the module: a run's start never needs it);
+None where it cannot be imported (the tests set it to None to run the reference path)."""
+
+
+def load_numpy() -> Any:
+    """numpy (imported once), or None where it is not available."""
+    global _numpy
+    if _numpy is _UNLOADED:
+        try:
+            import numpy
+            import numpy.random
+        except ImportError:  # pragma: no cover - numpy is a dependency
+            _numpy = None
+        else:
+            _numpy = numpy
+    return _numpy
 
 
 # --------------------------------------------------------------------------------------------
@@ -110,9 +122,10 @@ def paired_bootstrap_ci(
 def _resample_means(diffs: list[float], resamples: int, rng: random.Random) -> list[float]:
     """The mean of each of ``resamples`` draws of ``len(diffs)`` values with replacement, as
     ``math.fsum(rng.choices(diffs, k=n)) / n`` draws them one resample after another."""
-    if _numpy is None:  # the pure-Python path: the reference, and what runs without the extra
+    np = load_numpy()
+    if np is None:  # the pure-Python path: the reference, bit for bit the same
         return _resample_means_python(diffs, resamples, rng)
-    return _resample_means_numpy(_numpy, diffs, resamples, rng)
+    return _resample_means_numpy(np, diffs, resamples, rng)
 
 
 def _resample_means_python(diffs: list[float], resamples: int, rng: random.Random) -> list[float]:

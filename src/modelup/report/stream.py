@@ -21,7 +21,7 @@ import tempfile
 from array import array
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from modelup import jsonbytes
 from modelup.decide.trials import case_trials
@@ -29,8 +29,10 @@ from modelup.errors import ReportError
 from modelup.evaluate.scoring import CaseResult
 from modelup.models.chat import Usage
 from modelup.models.pricing import Price, case_cost
-from modelup.report.schema import CaseRecord, Report, TrialCaseRecord
 from modelup.workflow.checks import CheckOutcome
+
+if TYPE_CHECKING:
+    from modelup.report.schema import CaseRecord, Report
 
 _INDENT = "  "
 # Where a model's cases sit in the report: top-level object (0), ``models`` (1), a model (2),
@@ -224,10 +226,14 @@ class CaseSpool:
                 yield self.raw(model, position)
 
     def record(self, model: int, position: int) -> CaseRecord:
+        from modelup.report.schema import CaseRecord  # read back at the end, not while spooling
+
         text = self.raw(model, position).decode("utf-8")
         return CaseRecord.model_validate(json.loads(text))
 
     def records(self, model: int) -> Iterator[CaseRecord]:
+        from modelup.report.schema import CaseRecord
+
         for raw in self.raw_records(model):
             yield CaseRecord.model_validate(json.loads(raw.decode("utf-8")))
 
@@ -263,6 +269,8 @@ def with_cases(head: Report, spool: CaseSpool, results: Sequence[Sequence[CaseRe
     for index, model in enumerate(head.models):
         update: dict[str, Any] = {"cases": list(spool.records(index))}
         if model.trials is not None:
+            from modelup.report.schema import TrialCaseRecord
+
             cases = [TrialCaseRecord(**entry) for entry in trial_cases_json(results[index])]
             update["trials"] = model.trials.model_copy(update={"cases": cases})
         models.append(model.model_copy(update=update))

@@ -7,30 +7,60 @@ figures and statistics, so memory does not grow with the number of cases.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from modelup.decide.decision import Decision, decide_run
-from modelup.decide.evidence import ModelEvidence, measure
-from modelup.decide.grader import GraderEvidence, grader_evidence
-from modelup.decide.grader_rules import with_grader_figures
 from modelup.errors import NoEvidenceError
 from modelup.evaluate.clients import make_clients
-from modelup.evaluate.grader_setup import make_grader_client
-from modelup.evaluate.grading import Grader
-from modelup.evaluate.grading_run import GradingRun
 from modelup.evaluate.replay import ProgressCallback, ResultSink, replay_to
 from modelup.evaluate.scoring import CaseResult, Scorer
 from modelup.models.base import ModelClient
-from modelup.observe.label_free import Agreement
-from modelup.report.build import build_report
-from modelup.report.schema import LabelFreeRecord, Report
 from modelup.report.stream import CaseSpool, Slimmer, SpooledReport, case_bytes
 from modelup.session.checkpoint import new_run_id
 from modelup.session.plan import RunPlan, tool_version
 from modelup.untrusted import clean_line
+
+if TYPE_CHECKING:
+    from modelup.decide.decision import Decision
+    from modelup.decide.evidence import ModelEvidence
+    from modelup.decide.grader import GraderEvidence
+    from modelup.evaluate.grading_run import GradingRun
+    from modelup.report.schema import LabelFreeRecord, Report
+
+END_OF_RUN = (
+    "modelup.decide.decision",
+    "modelup.decide.evidence",
+    "modelup.report.build",
+    "modelup.report.io",
+    "modelup.report.render.terminal",
+    "modelup.store.history",
+)
+"""What a run needs once its calls are answered: imported while the calls are in flight
+(``warm_up``), so that neither the first call nor the verdict waits for it."""
+
+
+def warm_up(modules: Sequence[str]) -> threading.Thread:
+    """Import ``modules`` and numpy in a background thread; an import that fails there is
+    simply done again (and raises) where it is needed."""
+
+    def load() -> None:
+        for name in modules:
+            with contextlib.suppress(Exception):
+                importlib.import_module(name)
+        from modelup.decide import bootstrap
+
+        with contextlib.suppress(Exception):
+            bootstrap.load_numpy()
+
+    thread = threading.Thread(target=load, name="modelup-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +101,13 @@ async def execute_spooled(
     closing = list(clients)
     if plan.grader is not None:
         if grader_client is None:
+            from modelup.evaluate.grader_setup import make_grader_client
+
             grader_client = make_grader_client(plan.settings, plan.grader)
         closing.append(grader_client)
+        from modelup.evaluate.grading import Grader
+        from modelup.evaluate.grading_run import GradingRun
+
         grading = GradingRun(
             Grader(plan.grader, plan.workflow, grader_client),
             plan.dataset,
@@ -83,6 +118,8 @@ async def execute_spooled(
 
     agreement = None
     if plan.label_free is not None:
+        from modelup.observe.label_free import Agreement
+
         agreement = Agreement(plan.label_free.agreement_fields, len(plan.targets))
 
     def keep(index: int, position: int, result: CaseResult) -> None:
@@ -94,6 +131,7 @@ async def execute_spooled(
     sink: ResultSink = keep if grading is None else _both(keep, grading.add)
 
     graded = None
+    warm_up(END_OF_RUN)
     try:
         try:
             if grading is not None:
@@ -115,6 +153,10 @@ async def execute_spooled(
             for client in {id(client): client for client in closing}.values():
                 await client.aclose()
         finished = datetime.now(UTC)
+        from modelup.decide.decision import decide_run
+        from modelup.decide.evidence import measure
+        from modelup.report.build import build_report
+
         results = [_every(per_target) for per_target in slim]
         _require_evidence(plan, results)
         evidence = tuple(
@@ -128,6 +170,9 @@ async def execute_spooled(
             )
         grader = None
         if graded is not None:
+            from modelup.decide.grader import grader_evidence
+            from modelup.decide.grader_rules import with_grader_figures
+
             models = [target.model for target in plan.targets]
             grader = grader_evidence(graded, results, models, plan.statistics)
             evidence = with_grader_figures(evidence, grader)
@@ -197,6 +242,8 @@ def _label_free_record(plan: RunPlan) -> LabelFreeRecord | None:
     info = plan.label_free
     if info is None:
         return None
+    from modelup.report.schema import LabelFreeRecord
+
     return LabelFreeRecord(
         source=info.source,
         figures=list(info.figures),

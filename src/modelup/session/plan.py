@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from modelup.config.rules import GateRule
 from modelup.config.settings import Settings
-from modelup.decide.grader import grader_figure_names
-from modelup.decide.grader_rules import check_grader_figures, with_grader_rules
 from modelup.decide.paired import StatisticsSettings
 from modelup.decide.rules import (
     check_prices,
@@ -23,20 +21,15 @@ from modelup.decide.rules import (
 from modelup.errors import ConfigError, WorkflowError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.dataset import Dataset, load_dataset
-from modelup.evaluate.grader_setup import plan_grader
-from modelup.evaluate.grading import GraderPlan
 from modelup.evaluate.targets import ModelTarget, plan_targets
 from modelup.models.base import ModelClient
-from modelup.observe.label_free import (
-    AGREEMENT_FIGURE,
-    LabelFree,
-    label_free_workflow,
-    replay_rules,
-)
 from modelup.observe.queries import is_traces_spec
-from modelup.observe.replay import dataset_from_traces
 from modelup.workflow.base import Workflow
 from modelup.workflow.catalog import get_workflow
+
+if TYPE_CHECKING:
+    from modelup.evaluate.grading import GraderPlan
+    from modelup.observe.label_free import LabelFree
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +85,10 @@ def plan_run(settings: Settings) -> RunPlan:
     label_free = None
     dataset_path = experiment.dataset_path
     if is_traces_spec(dataset_path):
+        # A replay of recorded traffic, and a grader below, are imported only when asked for.
+        from modelup.observe.label_free import label_free_workflow, replay_rules
+        from modelup.observe.replay import dataset_from_traces
+
         spec = str(dataset_path)
         rules, source = select_rules(settings, workflow)
         workflow, label_free = label_free_workflow(workflow, spec)
@@ -103,8 +100,18 @@ def plan_run(settings: Settings) -> RunPlan:
     targets = plan_targets(settings)
     if label_free is None:
         rules, source = select_rules(settings, workflow)
-    extra: tuple[str, ...] = (AGREEMENT_FIGURE,) if label_free is not None else ()
-    grader = plan_grader(settings, workflow)
+    extra: tuple[str, ...] = ()
+    if label_free is not None:
+        from modelup.observe.label_free import AGREEMENT_FIGURE
+
+        extra = (AGREEMENT_FIGURE,)
+    grader = None
+    if settings.grader.model is not None:
+        from modelup.decide.grader import grader_figure_names
+        from modelup.decide.grader_rules import check_grader_figures, with_grader_rules
+        from modelup.evaluate.grader_setup import plan_grader
+
+        grader = plan_grader(settings, workflow)
     if grader is not None:
         extra += tuple(grader_figure_names(grader))
         check_grader_figures(grader, workflow)

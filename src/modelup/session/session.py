@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from modelup.config.loading import find_config_file, load_settings
 from modelup.config.settings import Settings
@@ -21,16 +22,11 @@ from modelup.decide.decision import Decision
 from modelup.decide.gate import Verdict
 from modelup.errors import ConfigError, NoEvidenceError, RequestsRejected, StoreError
 from modelup.evaluate.clients import make_clients
-from modelup.evaluate.grader_setup import make_grader_client
 from modelup.evaluate.replay import ProgressCallback
 from modelup.evaluate.scoring import CaseResult
 from modelup.models.base import ModelClient
 from modelup.models.cache import CachedClient
 from modelup.models.journal import Journal, JournaledClient
-from modelup.observe.run_trace import RunTracer, open_run_tracer
-from modelup.report.io import read_report, report_filename, unique_path
-from modelup.report.render.formats import write_formats
-from modelup.report.schema import CaseRecord, Report
 from modelup.session.checkpoint import (
     SavedRun,
     create_checkpoint,
@@ -42,8 +38,15 @@ from modelup.session.checkpoint import (
 )
 from modelup.session.execute import execute_spooled
 from modelup.session.plan import RunPlan, plan_run, tool_version
-from modelup.store.cache import ResponseCache
-from modelup.store.history import record_run
+
+if TYPE_CHECKING:
+    from modelup.observe.run_trace import RunTracer
+    from modelup.report.schema import CaseRecord, Report
+    from modelup.store.cache import ResponseCache
+
+# What only some runs need (tracing, a grader, a cache, the other report formats) and what only
+# the end of a run needs (the report's file, history) is imported where it is used: a run's
+# first call leaves sooner.
 
 FAILURE_SAMPLE = 5
 """Failed cases per model read back for a person to see (``RunResult.failures``)."""
@@ -139,6 +142,8 @@ class Session:
         trace_warnings: list[str] = []
         try:
             clients = _compose(plan, clients, recording, saved)
+            from modelup.observe.run_trace import open_run_tracer
+
             tracer = open_run_tracer(
                 plan.settings,
                 workflow=plan.workflow,
@@ -151,6 +156,8 @@ class Session:
             grader = None
             if plan.grader is not None:
                 # The grader gets the same middleware as the models under test.
+                from modelup.evaluate.grader_setup import make_grader_client
+
                 grader = _wrap(
                     make_grader_client(plan.settings, plan.grader),
                     plan.grader.target.endpoint,
@@ -181,6 +188,8 @@ class Session:
                 raise
             if tracer is not None:
                 tracer.decided(executed.decision)
+            from modelup.report.io import read_report, report_filename, unique_path
+
             with executed.report as spooled:
                 report = spooled.head
                 path = report_file or unique_path(
@@ -197,7 +206,11 @@ class Session:
             # The other formats render the whole report: read back from the file just
             # written, so that the run itself never holds every case.
             formats = [name for name in plan.settings.experiment.formats if name != "json"]
-            rendered = write_formats(read_report(path), path, formats) if formats else {}
+            rendered = {}
+            if formats:
+                from modelup.report.render.formats import write_formats
+
+                rendered = write_formats(read_report(path), path, formats)
             if recording.journal is not None:
                 recording.journal.close()
                 remove_checkpoint(recording.journal.directory)
@@ -257,6 +270,8 @@ class Session:
         settings = plan.settings
         recording = _Recording()
         if settings.cache.enabled:
+            from modelup.store.cache import ResponseCache
+
             recording.cache = ResponseCache(settings.cache.path, refresh=settings.cache.refresh)
         runs = settings.experiment.runs_directory
         try:
@@ -345,6 +360,8 @@ def _record_history(settings: Settings, report: Report, path: Path) -> str | Non
     if not settings.history.enabled:
         return None
     try:
+        from modelup.store.history import record_run
+
         record_run(report, path, settings.store_url)
     except StoreError as error:
         return f"run not recorded: {error}"
