@@ -121,7 +121,9 @@ class GateClasses(_Strict):
         return [(entry, name) for name in GATE_CLASSES for entry in getattr(self, name)]
 
 
-LiveFigure = Literal["contract_validity", "override_rate", "error_rate", "drift_rate", "p95_latency_ms"]
+LiveFigure = Literal[
+    "contract_validity", "override_rate", "error_rate", "drift_rate", "p95_latency_ms"
+]
 LIVE_FIGURES: tuple[LiveFigure, ...] = (
     "contract_validity",
     "override_rate",
@@ -152,7 +154,9 @@ class AnalysisMetric(_Strict):
 
 
 DEFAULT_METRICS: tuple[AnalysisMetric, ...] = (
-    AnalysisMetric(figure="contract_validity", success_worse_at_most=0.02, failure_worse_above=0.05),
+    AnalysisMetric(
+        figure="contract_validity", success_worse_at_most=0.02, failure_worse_above=0.05
+    ),
     AnalysisMetric(figure="error_rate", success_worse_at_most=0.02, failure_worse_above=0.05),
     AnalysisMetric(figure="override_rate", success_worse_at_most=0.05, failure_worse_above=0.10),
     AnalysisMetric(figure="drift_rate", success_worse_at_most=0.0, failure_worse_above=0.0),

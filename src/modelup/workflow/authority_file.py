@@ -53,7 +53,8 @@ def build_authority(
         outcome = Contract(contract).parse(json.dumps(safe))
         if not outcome.strict_valid:
             raise WorkflowError(
-                "authority.safe_default: does not satisfy the contract: " + "; ".join(outcome.errors)
+                "authority.safe_default: does not satisfy the contract: "
+                + "; ".join(outcome.errors)
             )
     elif declared.on_fail == "escalate" or actions is not None:
         raise WorkflowError(
