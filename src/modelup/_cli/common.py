@@ -13,6 +13,7 @@ from modelup.errors import (
     ModelupError,
     ReleaseError,
     ReportError,
+    ServeError,
     WorkflowError,
 )
 
@@ -31,6 +32,7 @@ _USAGE_ERRORS = (
     ModelNotFoundError,
     ReportError,
     ReleaseError,
+    ServeError,
 )
 
 

@@ -11,6 +11,7 @@ from modelup._cli.history import history
 from modelup._cli.release import release_app
 from modelup._cli.report import report
 from modelup._cli.run import run
+from modelup._cli.serve import serve
 from modelup._cli.traces import traces
 from modelup._cli.workflows import workflows
 from modelup.session.plan import tool_version
@@ -28,6 +29,7 @@ app.command()(diff)
 app.command()(workflows)
 app.command()(report)
 app.command()(history)
+app.command()(serve)
 app.add_typer(traces, name="traces")
 app.add_typer(golden, name="golden")
 app.add_typer(release_app, name="release")
