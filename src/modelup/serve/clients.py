@@ -49,8 +49,8 @@ class ModelRoute:
 
 
 class ModelPool:
-    """Routes per model id, made on first use. ``make_client`` builds a client for a base URL
-    (tests pass one that returns a ``ScriptedClient``)."""
+    """Routes per model id, made on first use. ``make_client(base_url, settings, model)``
+    replaces the OpenAI-compatible clients, one per model (tests pass ``ScriptedClient``s)."""
 
     def __init__(
         self,
@@ -75,7 +75,9 @@ class ModelPool:
         key = settings.api_key(model)
         timeouts = (merged.connect_timeout_s or 10.0, merged.read_timeout_s or 120.0)
         attempts = merged.max_attempts or 4
-        identity = (base_url, key, timeouts, attempts)
+        identity: tuple[object, ...] = (base_url, key, timeouts, attempts)
+        if self._make is not None:
+            identity = (model,)
         client = self._clients.get(identity)
         if client is None:
             if self._make is not None:
