@@ -10,13 +10,15 @@ from pathlib import Path
 from modelup.release import Releases
 from modelup.store.releases import open_releases
 from modelup.store.traces import TraceQuery, open_trace_store
-from support.openai_server import ChatCall, Completion, HttpError, Reply
+from support.openai_server import HttpError
 from support.serving import (
     API_KEY,
     CALM_LOW,
+    CANARY,
     THIN_HIGH,
     Models,
     answer,
+    failing_after,
     model_server,
     pinned_store,
     serving,
@@ -156,45 +158,11 @@ def test_nothing_pinned_is_a_503(tmp_path: Path) -> None:
     )
 
 
-CANARY = {
-    "kind": "canary",
-    "steps": [50, 100],
-    "interval": {"requests": 20},
-    "must_have_data": 10,
-    "failure_limit": 0,
-    # Latency on loopback is noise: judged with bounds wide enough never to decide here.
-    "metrics": [
-        {"figure": "contract_validity", "success_worse_at_most": 0.02, "failure_worse_above": 0.05},
-        {"figure": "error_rate", "success_worse_at_most": 0.02, "failure_worse_above": 0.05},
-        {"figure": "override_rate", "success_worse_at_most": 0.05, "failure_worse_above": 0.1},
-        {"figure": "drift_rate", "success_worse_at_most": 0, "failure_worse_above": 0},
-        {
-            "figure": "p95_latency_ms",
-            "success_worse_at_most": 50,
-            "failure_worse_above": 100,
-            "relative": True,
-        },
-    ],
-}
-
-
-def failing_after(calls: int) -> tuple[Models, list[int]]:
-    """m-stable always answers well; m-canary does for its first ``calls`` calls, then breaks
-    its contract."""
-    seen = [0]
-
-    def canary(call: ChatCall) -> Reply:
-        seen[0] += 1
-        return Completion(triage() if seen[0] <= calls else '{"summary": "fine"}')
-
-    return Models({"m-stable": answer(triage()), "m-canary": canary}), seen
-
-
 def test_a_canary_that_starts_failing_its_contract_is_rolled_back_automatically(
     tmp_path: Path,
 ) -> None:
     url = str(tmp_path / "store.sqlite")
-    stable_id, canary_id = pinned_store(url, tmp_path / "releases", canary=CANARY)
+    _, canary_id = pinned_store(url, tmp_path / "releases", canary=CANARY)
     models, _ = failing_after(8)
     with model_server(models) as server, serving(settings(url, server.base_url)) as app:
         (listed,) = app.client.get("/v1/workflows").json()["workflows"]
@@ -233,7 +201,7 @@ def test_a_canary_that_starts_failing_its_contract_is_rolled_back_automatically(
 
 def test_a_canary_whose_analyses_pass_is_promoted_after_its_last_step(tmp_path: Path) -> None:
     url = str(tmp_path / "store.sqlite")
-    stable_id, canary_id = pinned_store(url, tmp_path / "releases", canary=CANARY)
+    _, canary_id = pinned_store(url, tmp_path / "releases", canary=CANARY)
     models = Models({"m-stable": answer(triage()), "m-canary": answer(triage())})
     with model_server(models) as server, serving(settings(url, server.base_url)) as app:
         deadline = time.monotonic() + 60

@@ -225,3 +225,37 @@ def serving(
 def model_server(models: Models) -> Iterator[OpenAITestServer]:
     with OpenAITestServer(models, api_key=API_KEY, max_requests=2000) as server:
         yield server
+
+
+CANARY = {
+    "kind": "canary",
+    "steps": [50, 100],
+    "interval": {"requests": 20},
+    "must_have_data": 10,
+    "failure_limit": 0,
+    # Latency on loopback is noise: judged with bounds wide enough never to decide here.
+    "metrics": [
+        {"figure": "contract_validity", "success_worse_at_most": 0.02, "failure_worse_above": 0.05},
+        {"figure": "error_rate", "success_worse_at_most": 0.02, "failure_worse_above": 0.05},
+        {"figure": "override_rate", "success_worse_at_most": 0.05, "failure_worse_above": 0.1},
+        {"figure": "drift_rate", "success_worse_at_most": 0, "failure_worse_above": 0},
+        {
+            "figure": "p95_latency_ms",
+            "success_worse_at_most": 50,
+            "failure_worse_above": 100,
+            "relative": True,
+        },
+    ],
+}
+
+
+def failing_after(calls: int) -> tuple[Models, list[int]]:
+    """m-stable always answers well; m-canary does for its first ``calls`` calls, then breaks
+    its contract."""
+    seen = [0]
+
+    def canary(call: ChatCall) -> Reply:
+        seen[0] += 1
+        return Completion(triage() if seen[0] <= calls else '{"summary": "fine"}')
+
+    return Models({"m-stable": answer(triage()), "m-canary": canary}), seen
