@@ -63,7 +63,10 @@ def test_two_replicas_on_postgresql_agree_after_a_rollback(
                 if release.state == "rolled_back":
                     break
             # Either replica may be the one whose analysis acts; the other finds it done.
-            assert release.events[-1].actor in ("modelup serve replica-a", "modelup serve replica-b")
+            assert release.events[-1].actor in (
+                "modelup serve replica-a",
+                "modelup serve replica-b",
+            )
             assert [event.action for event in release.events].count("rollback") == 1
             b.refresh()  # one refresh of replica B after the rollback
             calls = models.count("m-canary")
