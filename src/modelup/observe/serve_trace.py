@@ -47,7 +47,7 @@ def record_served(
     ``request_id`` and ``calls``: they are spans of one trace."""
     facts = CallFacts(
         workflow=workflow,
-        result=replace(result, case_id=request_id),
+        result=result if result.case_id == request_id else replace(result, case_id=request_id),
         fields=fields,
         requested_model=requested_model,
         endpoint=endpoint,

@@ -18,7 +18,7 @@ from modelup import jsonbytes
 from modelup.config.settings import Settings
 from modelup.errors import ServeError
 from modelup.serve.clients import ModelPool
-from modelup.serve.inputs import BadRequest, parse_inputs, read_body
+from modelup.serve.request_body import BadRequest, parse_inputs, read_body
 from modelup.serve.metrics import UNKNOWN_WORKFLOW
 from modelup.serve.options import ServeOptions
 from modelup.serve.runtime import ServeRuntime

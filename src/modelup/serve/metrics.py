@@ -6,6 +6,8 @@ shell's own words and the workflows' declared ids and fields, never request or m
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -71,19 +73,30 @@ class ServeMetrics:
             registry=r,
         )
 
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        # ``labels()`` checks and locks on every call; a served request needs six of them, so
+        # each labelled child is looked up once (label values are a small, bounded set).
+        key = (metric._name, *labels)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*labels)
+        return child
+
     def served(self, workflow_id: str, outcome: Outcome, seconds: float) -> None:
         arm = outcome.arm
-        self.requests.labels(workflow_id, arm, str(outcome.status)).inc()
-        self.validation.labels(workflow_id, arm, outcome.validation).inc()
+        self._child(self.requests, workflow_id, arm, str(outcome.status)).inc()
+        self._child(self.validation, workflow_id, arm, outcome.validation).inc()
         if outcome.error is not None:
-            self.errors.labels(workflow_id, arm, outcome.error).inc()
+            self._child(self.errors, workflow_id, arm, outcome.error).inc()
         else:
-            self.answered_by.labels(workflow_id, arm, outcome.answered_by).inc()
+            self._child(self.answered_by, workflow_id, arm, outcome.answered_by).inc()
         for override in outcome.overrides:
-            self.overrides.labels(workflow_id, arm, override.field).inc()
+            self._child(self.overrides, workflow_id, arm, override.field).inc()
         if outcome.drift:
-            self.drift.labels(workflow_id, arm).inc()
-        self.latency.labels(workflow_id, arm).observe(seconds)
+            self._child(self.drift, workflow_id, arm).inc()
+        self._child(self.latency, workflow_id, arm).observe(seconds)
 
     def refused(self, workflow_id: str, status: int, kind: str) -> None:
         self.requests.labels(workflow_id, "none", str(status)).inc()

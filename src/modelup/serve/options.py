@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from modelup.serve.inputs import DEFAULT_MAX_BODY_BYTES
+from modelup.serve.request_body import DEFAULT_MAX_BODY_BYTES
 
 
 @dataclass(frozen=True, slots=True)

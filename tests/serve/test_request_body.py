@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from modelup.observe.label_free import inputs_model
-from modelup.serve.inputs import BadRequest, parse_inputs, read_body
+from modelup.serve.request_body import BadRequest, parse_inputs, read_body
 from modelup.workflow.catalog import get_workflow
 
 WORKFLOW = get_workflow("incident-triage")
