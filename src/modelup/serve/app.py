@@ -18,9 +18,9 @@ from modelup import jsonbytes
 from modelup.config.settings import Settings
 from modelup.errors import ServeError
 from modelup.serve.clients import ModelPool
-from modelup.serve.request_body import BadRequest, parse_inputs, read_body
 from modelup.serve.metrics import UNKNOWN_WORKFLOW
 from modelup.serve.options import ServeOptions
+from modelup.serve.request_body import BadRequest, parse_inputs, read_body
 from modelup.serve.runtime import ServeRuntime
 
 SERVE_EXTRA = "pip install 'modelup[serve]'"

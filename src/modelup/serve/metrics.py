@@ -102,5 +102,8 @@ class ServeMetrics:
         self.requests.labels(workflow_id, "none", str(status)).inc()
         self.errors.labels(workflow_id, "none", kind).inc()
 
+    def shadow_dropped(self, workflow_id: str) -> None:
+        self._child(self.errors, workflow_id, "shadow", "shadow_dropped").inc()
+
     def text(self) -> bytes:
         return generate_latest(self.registry)

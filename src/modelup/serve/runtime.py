@@ -249,7 +249,7 @@ class ServeRuntime:
         request_id: str,
     ) -> None:
         if len(self._mirrors) >= self.options.shadow_in_flight or self._shell is None:
-            self.metrics.refused(runtime.workflow_id, 0, "shadow_dropped")
+            self.metrics.shadow_dropped(runtime.workflow_id)
             return
         shell = self._shell
 
