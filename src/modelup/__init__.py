@@ -19,6 +19,7 @@ from modelup.errors import (
     ModelupError,
     ReleaseError,
     ReportError,
+    ServeError,
     StoreError,
     WorkflowError,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "RunPlan",
     "RunResult",
     "ScriptedClient",
+    "ServeError",
     "Session",
     "Settings",
     "StoreError",

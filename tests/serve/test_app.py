@@ -222,3 +222,40 @@ def test_a_canary_whose_analyses_pass_is_promoted_after_its_last_step(tmp_path: 
     assert (
         body["shell"]["requested_model"] == "m-canary" and body["shell"]["release_id"] == canary_id
     )
+
+
+def test_a_shadow_is_called_scored_and_traced_but_never_returned(tmp_path: Path) -> None:
+    url = str(tmp_path / "store.sqlite")
+    _, shadow_id = pinned_store(url, tmp_path / "releases", canary="shadow")
+    models = Models(
+        {
+            "m-stable": answer(triage(escalate=False)),
+            "m-canary": answer(triage(steps=["restart everything"])),
+        }
+    )
+    with model_server(models) as server, serving(settings(url, server.base_url)) as app:
+        bodies = [app.decide(THIN_HIGH).json() for _ in range(5)]
+        deadline = time.monotonic() + 10
+        while models.count("m-canary") < 5:
+            assert time.monotonic() < deadline, "the shadow was not called"
+            time.sleep(0.02)
+        app.refresh()
+        (listed,) = app.client.get("/v1/workflows").json()["workflows"]
+        metrics = app.client.get("/metrics").text
+    assert all(body["shell"]["arm"] == "stable" for body in bodies)
+    assert all(
+        body["recommended_next_steps"] == ["inspect the payment client timeouts"] for body in bodies
+    )
+    assert listed["rollout"]["state"] == "shadow" and listed["rollout"]["release_id"] == shadow_id
+    assert (
+        'modelup_serve_requests_total{arm="shadow",status="200",workflow="incident-triage"} 5.0'
+        in metrics
+    )
+    store = open_trace_store(url, create=False)
+    assert store is not None
+    with store:
+        shadowed = [json.loads(row.record) for row in store.find(TraceQuery())]
+    arms = sorted(record["arm"] for record in shadowed)
+    assert arms == ["shadow"] * 5 + ["stable"] * 5
+    assert all(r["requested_model"] == "m-canary" for r in shadowed if r["arm"] == "shadow")
+    assert all(r["release_id"] == shadow_id for r in shadowed if r["arm"] == "shadow")

@@ -138,18 +138,19 @@ def ship(
 
 
 def pinned_store(
-    url: str, directory: Path, *, canary: Mapping[str, Any] | None = None, **extra: Any
+    url: str, directory: Path, *, canary: Mapping[str, Any] | str | None = None, **extra: Any
 ) -> list[str]:
     """A store where incident-triage serves ``m-stable`` (pinned, last-known-good ``m-old``);
-    with ``canary``, a second release ``m-stable`` → ``m-canary`` is in canary with that
-    rollout scope. Returns the release ids."""
+    with ``canary``, a second release ``m-stable`` → ``m-canary`` is promoted with that rollout
+    scope (a canary's table, or ``"shadow"``). Returns the release ids."""
     with open_releases(url) as store:
         assert store is not None
         releases = Releases(store)
         first = ship(releases, directory, "first", "m-old", "m-stable", "full", **extra)
         ids = [first.release_id]
         if canary is not None:
-            second = ship(releases, directory, "second", "m-stable", "m-canary", dict(canary))
+            rollout = canary if isinstance(canary, str) else dict(canary)
+            second = ship(releases, directory, "second", "m-stable", "m-canary", rollout)
             ids.append(second.release_id)
     return ids
 

@@ -137,6 +137,9 @@ class ServeRuntime:
             except ModelupError as error:
                 self._store_error = str(error)
                 log.warning("modelup serve: cannot read the store: %s", error)
+            except Exception as error:  # a bug must not stop the refreshes: say it, go on
+                self._store_error = f"{type(error).__name__}: {error}"
+                log.exception("modelup serve: refreshing the release state failed")
 
     async def refresh(self) -> None:
         """Write this replica's counts, re-read every workflow's state, and analyse each canary

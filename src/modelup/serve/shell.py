@@ -361,7 +361,9 @@ class Shell:
 
 def _fallback_target(state: WorkflowState, arm: Arm) -> Target | None:
     """Where a request falls back to: the stable arm from the canary, the last-known-good
-    identity from the stable arm."""
+    identity from the stable arm; nowhere from the shadow (its answers are never returned)."""
+    if arm == "shadow":
+        return None
     return state.stable if arm == "canary" else state.last_known_good
 
 
