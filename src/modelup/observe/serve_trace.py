@@ -67,12 +67,17 @@ def record_served(
 
 
 def open_serve_recorder(
-    settings: Settings, *, service_version: str, secrets: Sequence[str] = ()
+    settings: Settings,
+    *,
+    service_version: str,
+    secrets: Sequence[str] = (),
+    store_sink: TraceSink | None = None,
 ) -> tuple[TraceRecorder, list[str]]:
     """The recorder of a serving process: always the project store (serve traces every
-    request), and an OpenTelemetry collector when one is configured; with warnings."""
+    request; ``store_sink``, else a ``StoreSink`` opened here), and an OpenTelemetry collector
+    when one is configured; with warnings."""
     sinks: list[TraceSink] = [
-        StoreSink(settings.store_url, retention_days=settings.traces.retention_days)
+        store_sink or StoreSink(settings.store_url, retention_days=settings.traces.retention_days)
     ]
     exporter, warning = open_otel_sink(settings, service_version=service_version)
     if exporter is not None:

@@ -30,6 +30,7 @@ from modelup.serve.options import ServeOptions
 from modelup.serve.routing import on_canary, routing_key
 from modelup.serve.shell import Outcome, Shell, WorkflowRuntime
 from modelup.serve.state import Arm, Rollout, Target, WorkflowState, read_state, state_json
+from modelup.serve.trace_sink import ThreadedStoreSink
 from modelup.store.serve_rows import CanaryCounts, CountKey
 from modelup.store.serving import ServingStore, open_serving_store
 from modelup.workflow.base import Workflow
@@ -86,8 +87,17 @@ class ServeRuntime:
         self._store = await self._run(lambda: open_serving_store(url))
         models = sorted(self._models())
         secrets = tuple(self.pool.secrets(models))
+        store_sink = await asyncio.to_thread(
+            ThreadedStoreSink.open,
+            self._executor,
+            url,
+            retention_days=self.settings.traces.retention_days,
+        )
         recorder, warnings = open_serve_recorder(
-            self.settings, service_version=self.options.service_version, secrets=secrets
+            self.settings,
+            service_version=self.options.service_version,
+            secrets=secrets,
+            store_sink=store_sink,
         )
         for warning in warnings:
             log.warning("%s", warning)
