@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from modelup.release import Releases
+from modelup.serve import ServeOptions
 from modelup.store.releases import open_releases
 from modelup.store.traces import TraceQuery, open_trace_store
 from support.openai_server import HttpError
@@ -259,3 +260,31 @@ def test_a_shadow_is_called_scored_and_traced_but_never_returned(tmp_path: Path)
     assert arms == ["shadow"] * 5 + ["stable"] * 5
     assert all(r["requested_model"] == "m-canary" for r in shadowed if r["arm"] == "shadow")
     assert all(r["release_id"] == shadow_id for r in shadowed if r["arm"] == "shadow")
+
+
+def test_an_interval_of_requests_is_analysed_without_waiting_for_the_refresh(
+    tmp_path: Path,
+) -> None:
+    url = str(tmp_path / "store.sqlite")
+    _, canary_id = pinned_store(url, tmp_path / "releases", canary=CANARY)
+    models, _ = failing_after(0)
+    slow = ServeOptions(refresh_s=60)  # only the canary's own requests can wake the analysis
+    with (
+        model_server(models) as server,
+        serving(settings(url, server.base_url), options=slow) as app,
+    ):
+        deadline = time.monotonic() + 30
+        state, sent = "canary", 0
+        while state == "canary":
+            assert time.monotonic() < deadline, f"not analysed after {sent} requests"
+            app.decide(CALM_LOW, **{"X-Routing-Key": f"k{sent}"})
+            sent += 1
+            if sent % 10 == 0:
+                time.sleep(0.2)
+                with open_releases(url) as store:
+                    assert store is not None
+                    state = Releases(store).get(canary_id).state
+        time.sleep(0.2)
+        after = [app.decide(CALM_LOW, **{"X-Routing-Key": f"a{i}"}).json() for i in range(10)]
+    assert state == "rolled_back" and sent < 200
+    assert all(body["shell"]["arm"] == "stable" for body in after)

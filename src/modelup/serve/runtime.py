@@ -78,6 +78,9 @@ class ServeRuntime:
         self._mirrors: set[asyncio.Task[None]] = set()
         self._read_at: float | None = None
         self._store_error: str | None = None
+        self._wake = asyncio.Event()
+        self._canary_served = 0
+        """Canary requests this replica served since its last refresh."""
 
     # -- lifespan ------------------------------------------------------------------------------
 
@@ -139,9 +142,22 @@ class ServeRuntime:
 
     # -- keeping up with the store -------------------------------------------------------------
 
+    def _delay(self) -> float:
+        """Until the next refresh: ``refresh_s``, or a running canary's analysis interval when
+        that is shorter, so every replica re-reads the state at least once per interval."""
+        delay = self.options.refresh_s
+        for state in self.states.values():
+            canary = state.canary
+            if canary is not None and canary.scope.interval.seconds is not None:
+                delay = min(delay, canary.scope.interval.seconds)
+        return delay
+
     async def _maintain(self) -> None:
         while True:
-            await asyncio.sleep(self.options.refresh_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._delay())
+            self._wake.clear()
+            self._canary_served = 0
             try:
                 await self.refresh()
             except ModelupError as error:
@@ -237,6 +253,13 @@ class ServeRuntime:
         rollout = state.rollout
         if canary is not None and rollout is not None:
             self._count(CountKey(rollout.release_id, rollout.step, rollout.window, arm), outcome)
+            if arm == "canary":
+                # A request-count interval: refresh (and analyse) once this replica alone has
+                # served an interval's worth of canary requests since it last read the state.
+                self._canary_served += 1
+                wanted = canary.scope.interval.requests
+                if wanted is not None and self._canary_served >= wanted:
+                    self._wake.set()
         shadow = state.shadow
         if shadow is not None:
             self._mirror(runtime, state, shadow.target, shadow.release_id, fields, request_id)
