@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from modelup._cli.common import fail
-from modelup.config.loading import find_config_file, load_settings
 from modelup.errors import ModelupError, ServeError
-from modelup.session.plan import tool_version
-from modelup.workflow.base import Workflow
-from modelup.workflow.catalog import get_workflow
+
+if TYPE_CHECKING:
+    from modelup.workflow.base import Workflow
 
 
 def serve(
@@ -47,6 +46,10 @@ def serve(
     ] = True,
 ) -> None:
     """Serve workflows over HTTP with the release registry's authority behind them."""
+    # Imported here, not with the module: ``modelup --help`` never needs the stages.
+    from modelup.config.loading import find_config_file, load_settings
+    from modelup.session.plan import tool_version
+
     try:
         settings = load_settings(find_config_file(config), {"store": {"url": store}})
         workflows = _workflows(workflow)
@@ -69,6 +72,8 @@ def serve(
 
 
 def _workflows(references: list[str]) -> dict[str, Workflow]:
+    from modelup.workflow.catalog import get_workflow
+
     found: dict[str, Workflow] = {}
     for reference in references:
         workflow_id, _, name = reference.rpartition("=")
