@@ -36,7 +36,7 @@ ANSWER = json.dumps(
 )
 
 
-def serve(port_out: Any, delay_s: float, control: Any = None) -> None:
+def serve(port_out: Any, delay_s: float, control: Any = None, content: str = ANSWER) -> None:
     """A minimal HTTP/1.1 keep-alive server: every POST answers a chat completion. It is kept
     cheap (one answer per model, encoded once) so that it never competes with the harness.
 
@@ -57,7 +57,7 @@ def serve(port_out: Any, delay_s: float, control: Any = None) -> None:
                     "choices": [
                         {
                             "index": 0,
-                            "message": {"role": "assistant", "content": ANSWER},
+                            "message": {"role": "assistant", "content": content},
                             "finish_reason": "stop",
                         }
                     ],
@@ -114,11 +114,16 @@ def serve(port_out: Any, delay_s: float, control: Any = None) -> None:
     asyncio.run(main())
 
 
-def start_server(delay_s: float, *, track: bool = False) -> tuple[Any, str, Any]:
-    """The server in a new process: (process, base URL, control pipe or None)."""
+def start_server(
+    delay_s: float, *, track: bool = False, content: str = ANSWER
+) -> tuple[Any, str, Any]:
+    """The server in a new process: (process, base URL, control pipe or None). Every call is
+    answered with ``content`` (default: a support-ops answer)."""
     receive, send = multiprocessing.Pipe(duplex=False)
     control, remote = multiprocessing.Pipe() if track else (None, None)
-    process = multiprocessing.Process(target=serve, args=(send, delay_s, remote), daemon=True)
+    process = multiprocessing.Process(
+        target=serve, args=(send, delay_s, remote, content), daemon=True
+    )
     process.start()
     port = receive.recv()
     return process, f"http://127.0.0.1:{port}/v1", control

@@ -35,8 +35,8 @@ def test_importing_modelup_imports_no_stage() -> None:
     import sys
 
     code = (
-        "import sys, modelup; "
-        "print(sorted(m for m in sys.modules if m.startswith('modelup.') and m != 'modelup.errors'))"
+        "import sys, modelup; print(sorted(m for m in sys.modules "
+        "if m.startswith('modelup.') and m != 'modelup.errors'))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
@@ -52,6 +52,7 @@ def test_errors_share_one_root() -> None:
         "StoreError",
         "ModelNotFoundError",
         "ReleaseError",
+        "ServeError",
     ):
         assert issubclass(getattr(modelup, name), modelup.ModelupError)
     assert issubclass(modelup.ConfigError, ValueError)
@@ -63,3 +64,10 @@ def test_the_release_package_lists_what_it_exports() -> None:
     assert list(modelup.release.__all__) == sorted(set(modelup.release.__all__))
     assert all(hasattr(modelup.release, name) for name in modelup.release.__all__)
     assert issubclass(modelup.ReleaseError, ValueError)
+
+
+def test_the_serve_package_lists_what_it_exports() -> None:
+    import modelup.serve
+
+    assert list(modelup.serve.__all__) == sorted(set(modelup.serve.__all__))
+    assert all(hasattr(modelup.serve, name) for name in modelup.serve.__all__)

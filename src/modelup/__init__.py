@@ -21,6 +21,7 @@ from modelup.errors import (
     ModelupError,
     ReleaseError,
     ReportError,
+    ServeError,
     StoreError,
     WorkflowError,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "RunPlan",
     "RunResult",
     "ScriptedClient",
+    "ServeError",
     "Session",
     "Settings",
     "StoreError",

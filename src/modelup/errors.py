@@ -10,7 +10,8 @@
      │    └── NoEvidenceError          every call of a model failed: nothing to judge
      ├── ReportError                   a report that cannot be read or written
      ├── StoreError                    the history store cannot be used
-     └── ReleaseError (ValueError)     a release request its record or its state does not allow
+     ├── ReleaseError (ValueError)     a release request its record or its state does not allow
+     └── ServeError                    the run-time shell cannot start (its extra, a workflow)
 
 The CLI turns each of these into one line and an exit code; anything else is a bug and keeps its
 traceback. Foreign errors are converted where they enter (``raise ... from exc``).
@@ -72,3 +73,8 @@ class ReleaseError(ModelupError, ValueError):
     """A release request that its record, its owner or its current state does not allow (an
     invalid transition, a signer who is not the owner, a conflicting release); the message names
     the release, its state and what is allowed."""
+
+
+class ServeError(ModelupError):
+    """``modelup serve`` cannot start: the ``serve`` extra is missing, or a workflow it was
+    asked to serve cannot be served."""

@@ -11,9 +11,10 @@ EXPECTED = {
     State.PROPOSED: ["gate", "reject"],
     State.GATED: ["gate", "approve", "reject"],
     State.APPROVED: ["reject", "promote"],
-    State.CANARY: ["promote", "rollback"],
-    State.SHADOW: ["promote", "rollback"],
-    State.PROMOTED: ["rollback"],
+    State.CANARY: ["promote", "rollback", "analyze", "contain", "resume"],
+    State.SHADOW: ["promote", "rollback", "contain", "resume"],
+    State.PAUSED: ["rollback", "contain", "resume"],
+    State.PROMOTED: ["rollback", "contain", "resume"],
     State.SUPERSEDED: [],
     State.REJECTED: [],
     State.ROLLED_BACK: [],
@@ -32,7 +33,9 @@ def test_each_state_allows_exactly_its_actions(state: State) -> None:
 
 
 def test_refusals_say_what_is_allowed() -> None:
-    with pytest.raises(ReleaseError, match=r"cannot approve it \(allowed in promoted: rollback\)"):
+    with pytest.raises(
+        ReleaseError, match=r"cannot approve it \(allowed in promoted: rollback, contain, resume\)"
+    ):
         require("rel-7", State.PROMOTED, Action.APPROVE)
     with pytest.raises(
         ReleaseError, match=r"cannot promote it \(allowed in proposed: gate, reject"

@@ -15,6 +15,7 @@ from modelup.errors import (
     ReleaseError,
     ReportError,
     RequestsRejected,
+    ServeError,
     WorkflowError,
 )
 from modelup.untrusted import clean
@@ -36,6 +37,7 @@ _USAGE_ERRORS = (
     RequestsRejected,
     ReportError,
     ReleaseError,
+    ServeError,
 )
 
 

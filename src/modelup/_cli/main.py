@@ -12,6 +12,7 @@ from modelup._cli.history import history
 from modelup._cli.release import release_app
 from modelup._cli.report import report
 from modelup._cli.run import run
+from modelup._cli.serve import serve
 from modelup._cli.traces import traces
 from modelup._cli.workflows import workflows
 
@@ -29,6 +30,7 @@ app.command(cls=Command)(diff)
 app.command(cls=Command)(workflows)
 app.command(cls=Command)(report)
 app.command(cls=Command)(history)
+app.command(cls=Command)(serve)
 app.add_typer(traces, name="traces")
 app.add_typer(golden, name="golden")
 app.add_typer(release_app, name="release")

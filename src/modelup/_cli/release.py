@@ -219,6 +219,54 @@ def rollback(
     transition(config, store, release_id, as_json, act, line)
 
 
+@release_app.command(cls=Command)
+def contain(
+    release_id: ReleaseId,
+    reason: Annotated[str, typer.Option(help="Why the workflow is contained.")],
+    actor: Actor = None,
+    store: Store = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """Contain the release's workflow: escalation forced by policy, read-only next steps, no
+    canary or shadow traffic, until it is resumed."""
+    transition(
+        config,
+        store,
+        release_id,
+        as_json,
+        lambda r: r.contain(release_id, actor=actor_name(actor), reason=reason),
+        lambda release: (
+            f"Workflow {release.row.workflow_id} contained (release {release.release_id}): "
+            "escalation forced, read-only next steps. Resume with modelup release resume "
+            f"{release.release_id}."
+        ),
+    )
+
+
+@release_app.command(cls=Command)
+def resume(
+    release_id: ReleaseId,
+    reason: Annotated[str | None, typer.Option(help="Why (kept in the event log).")] = None,
+    actor: Actor = None,
+    store: Store = None,
+    config: Config = None,
+    as_json: Json = False,
+) -> None:
+    """Lift the workflow's containment, and continue a paused canary in a new analysis window."""
+    transition(
+        config,
+        store,
+        release_id,
+        as_json,
+        lambda r: r.resume(release_id, actor=actor_name(actor), reason=reason),
+        lambda release: (
+            f"Release {release.release_id} resumed ({release.state}); workflow "
+            f"{release.row.workflow_id} is not contained."
+        ),
+    )
+
+
 release_app.command("list", cls=Command)(list_releases)
 release_app.command(cls=Command)(show)
 release_app.command(cls=Command)(pinned)

@@ -130,6 +130,14 @@ def _case(workflow: Workflow, view: _WorkflowView, fields: Mapping[str, Any]) ->
     return case
 
 
+def forget_case(workflow: Workflow, fields: Mapping[str, Any]) -> None:
+    """Drop what was worked out for ``fields`` (a served request, never seen again)."""
+    key = (id(workflow), id(fields))
+    found = _CASES.get(key)
+    if found is not None and found.fields is fields:
+        del _CASES[key]
+
+
 def _check(spec: CheckSpec, index: int, label_free: bool, outcome: Any, keep: Keep) -> CheckTrace:
     """A check's trace; equal outcomes share one (a run has few distinct ones)."""
     note = _clip(keep.scrub(outcome.note))

@@ -199,6 +199,10 @@ class TraceRecorder:
         self.recorded += 1
         return record
 
+    def is_open(self, group: str) -> bool:
+        """Whether calls of ``group`` are still expected (its trace is not complete)."""
+        return group in self._open
+
     def gate(self, workflow: str, run_id: str | None, outcomes: Sequence[GateOutcome]) -> None:
         for sink in self.sinks:
             sink.gate(workflow, run_id, outcomes)

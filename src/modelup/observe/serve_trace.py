@@ -15,7 +15,7 @@ from typing import Any
 from modelup.config.settings import Settings
 from modelup.evaluate.scoring import CaseResult
 from modelup.models.pricing import Price
-from modelup.observe.build import CallFacts, Keep
+from modelup.observe.build import CallFacts, Keep, forget_case
 from modelup.observe.otel import header_secrets, open_otel_sink
 from modelup.observe.record import RequestParameters, TraceRecord
 from modelup.observe.recorder import StoreSink, TraceRecorder, TraceSink
@@ -38,13 +38,16 @@ def record_served(
     price: Price | None = None,
     request: RequestParameters | None = None,
     provider: str = "openai",
+    calls: int = 1,
 ) -> TraceRecord:
     """Record one served request: ``fields`` are the request's (inputs), ``result`` its scored
     answer (recorded under ``request_id``), ``release_id`` and ``arm`` the
-    release state it was served under, ``fallback`` any fallback or rollback action taken."""
+    release state it was served under, ``fallback`` any fallback or rollback action taken.
+    A request that made several model calls (a reask, a fallback) records each with the same
+    ``request_id`` and ``calls``: they are spans of one trace."""
     facts = CallFacts(
         workflow=workflow,
-        result=replace(result, case_id=request_id),
+        result=result if result.case_id == request_id else replace(result, case_id=request_id),
         fields=fields,
         requested_model=requested_model,
         endpoint=endpoint,
@@ -57,16 +60,24 @@ def record_served(
         price=price,
         request=request or RequestParameters(),
     )
-    return recorder.record(facts)
+    record = recorder.record(facts, group=request_id, size=calls)
+    if not recorder.is_open(request_id):
+        forget_case(workflow, fields)  # the request's last call: its fields are not seen again
+    return record
 
 
 def open_serve_recorder(
-    settings: Settings, *, service_version: str, secrets: Sequence[str] = ()
+    settings: Settings,
+    *,
+    service_version: str,
+    secrets: Sequence[str] = (),
+    store_sink: TraceSink | None = None,
 ) -> tuple[TraceRecorder, list[str]]:
     """The recorder of a serving process: always the project store (serve traces every
-    request), and an OpenTelemetry collector when one is configured; with warnings."""
+    request; ``store_sink``, else a ``StoreSink`` opened here), and an OpenTelemetry collector
+    when one is configured; with warnings."""
     sinks: list[TraceSink] = [
-        StoreSink(settings.store_url, retention_days=settings.traces.retention_days)
+        store_sink or StoreSink(settings.store_url, retention_days=settings.traces.retention_days)
     ]
     exporter, warning = open_otel_sink(settings, service_version=service_version)
     if exporter is not None:

@@ -121,13 +121,82 @@ class GateClasses(_Strict):
         return [(entry, name) for name in GATE_CLASSES for entry in getattr(self, name)]
 
 
+LiveFigure = Literal[
+    "contract_validity", "override_rate", "error_rate", "drift_rate", "p95_latency_ms"
+]
+LIVE_FIGURES: tuple[LiveFigure, ...] = (
+    "contract_validity",
+    "override_rate",
+    "error_rate",
+    "drift_rate",
+    "p95_latency_ms",
+)
+
+
+class AnalysisMetric(_Strict):
+    """One live figure of a canary analysis, compared between the canary arm and the stable
+    arm. ``worse`` is how much worse the canary is (canary minus stable, signed so that positive
+    is worse; a fraction of the stable value when ``relative``). Like Argo Rollouts'
+    ``successCondition`` and ``failureCondition``: the figure succeeds when ``worse`` is at
+    most ``success_worse_at_most``, fails when it is above ``failure_worse_above``, and is
+    inconclusive in between."""
+
+    figure: LiveFigure
+    success_worse_at_most: float = Field(ge=0, allow_inf_nan=False)
+    failure_worse_above: float = Field(ge=0, allow_inf_nan=False)
+    relative: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> AnalysisMetric:
+        if self.failure_worse_above < self.success_worse_at_most:
+            raise ValueError("failure_worse_above must be at least success_worse_at_most")
+        return self
+
+
+DEFAULT_METRICS: tuple[AnalysisMetric, ...] = (
+    AnalysisMetric(
+        figure="contract_validity", success_worse_at_most=0.02, failure_worse_above=0.05
+    ),
+    AnalysisMetric(figure="error_rate", success_worse_at_most=0.02, failure_worse_above=0.05),
+    AnalysisMetric(figure="override_rate", success_worse_at_most=0.05, failure_worse_above=0.10),
+    AnalysisMetric(figure="drift_rate", success_worse_at_most=0.0, failure_worse_above=0.0),
+    AnalysisMetric(
+        figure="p95_latency_ms", success_worse_at_most=0.25, failure_worse_above=0.5, relative=True
+    ),
+)
+"""The analysis of a canary whose record declares no ``metrics``."""
+
+
+class AnalysisInterval(_Strict):
+    """How often a canary is analysed: after this many requests on the canary arm, or after
+    this many seconds; exactly one."""
+
+    requests: int | None = Field(None, ge=1)
+    seconds: float | None = Field(None, gt=0, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _one(self) -> AnalysisInterval:
+        if (self.requests is None) == (self.seconds is None):
+            raise ValueError("give exactly one of requests or seconds")
+        return self
+
+
 class RolloutScope(_Strict):
     """How a promoted release reaches traffic: ``full`` at once, ``shadow`` (scored beside the
     serving model, which stays authoritative), or ``canary`` through ``steps`` (percent of
-    traffic, increasing, ending at 100)."""
+    traffic, increasing, ending at 100), analysed live by ``modelup serve``."""
 
     kind: Literal["shadow", "canary", "full"]
     steps: list[Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]] = []
+    interval: AnalysisInterval = AnalysisInterval(requests=100)
+    """A canary's analysis interval (default: every 100 canary requests)."""
+    must_have_data: int = Field(20, ge=1)
+    """Kayenta's ``mustHaveData``: fewer requests than this on either arm make an analysis
+    inconclusive (the canary pauses)."""
+    failure_limit: int = Field(0, ge=0)
+    """Argo's ``failureLimit``: failed analyses tolerated; one more rolls the canary back."""
+    metrics: list[AnalysisMetric] = []
+    """The figures each analysis compares; empty: ``DEFAULT_METRICS``."""
 
     @model_validator(mode="before")
     @classmethod
@@ -137,8 +206,11 @@ class RolloutScope(_Strict):
     @model_validator(mode="after")
     def _steps(self) -> RolloutScope:
         if self.kind != "canary":
-            if self.steps:
-                raise ValueError(f"steps are for a canary rollout, not {self.kind}")
+            canary_only = ("steps", "interval", "must_have_data", "failure_limit", "metrics")
+            fields = type(self).model_fields
+            given = [name for name in canary_only if getattr(self, name) != fields[name].default]
+            if given:
+                raise ValueError(f"{', '.join(given)} are for a canary rollout, not {self.kind}")
             return self
         if not self.steps:
             raise ValueError("a canary rollout needs steps, in percent, e.g. [5, 25, 100]")
@@ -146,7 +218,17 @@ class RolloutScope(_Strict):
             raise ValueError("canary steps must increase")
         if self.steps[-1] != 100:
             raise ValueError("canary steps must end at 100")
+        figures = [metric.figure for metric in self.metrics]
+        if len(set(figures)) != len(figures):
+            raise ValueError("metrics: each figure once")
         return self
+
+    @property
+    def analysis_metrics(self) -> tuple[AnalysisMetric, ...]:
+        return tuple(self.metrics) or DEFAULT_METRICS
+
+
+IdentityDriftRule = Literal["flag", "fallback", "reject"]
 
 
 class ReleaseRecord(_Strict):
@@ -175,6 +257,10 @@ class ReleaseRecord(_Strict):
     release_owner: Name
     """The one person who may approve or reject this release (``--as``)."""
     declared_goal: Text
+    on_identity_drift: IdentityDriftRule = "flag"
+    """What ``modelup serve`` does when the endpoint answers as another identity than the pin:
+    ``flag`` (serve the answer, record the drift), ``fallback`` (answer from the last-known-good
+    identity instead) or ``reject`` (a 502, no answer)."""
     evaluation: Name | dict[str, Any]
     """A modelup configuration file, relative to ``release.toml``, or an inline table with the
     sections of ``modelup.toml``. After ``load_record``: an absolute path, or the inline

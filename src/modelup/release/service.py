@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 from modelup.errors import ReleaseError, ReportError
+from modelup.release.analysis import Measurement
 from modelup.release.evaluation import check_report, evaluation_settings, plan_evaluation
 from modelup.release.evidence import Evidence
 from modelup.release.judge import judge_release
 from modelup.release.ledger import Approval, Release
 from modelup.release.record import load_record
+from modelup.release.rollout import analyzed, contained, resumed
 from modelup.release.serving import restore, serve, start_rollout, still_previous
 from modelup.release.states import Action, State, require
 from modelup.report.io import read_report
@@ -27,6 +29,7 @@ from modelup.session.session import RunObserver, RunResult, Session
 from modelup.store.releases import (
     CHANGE_SLOT,
     Change,
+    Containment,
     Locked,
     PinRow,
     ReleaseRow,
@@ -266,12 +269,44 @@ class Releases:
         def decide(locked: Locked) -> Change:
             row = locked.release
             require(release_id, row.state, Action.ROLLBACK)
+            containment = Containment(release_id, at, actor, f"rolled back: {why}")
             if row.state != State.PROMOTED:
                 update = Update(
                     release_id, State.ROLLED_BACK, Action.ROLLBACK, actor, at, why, slot=None
                 )
-                return Change((update,))
-            return restore(locked, actor, at, why)
+                return Change((update,), containment=containment)
+            return replace(restore(locked, actor, at, why), containment=containment)
+
+        return self._release(self.store.transition(release_id, decide))
+
+    # -- at run time (modelup serve, and the on-call engineer) ---------------------------------
+
+    def contain(self, release_id: str, *, actor: str, reason: str) -> Release:
+        """Contain the release's workflow: escalation forced by policy, next steps read-only,
+        no canary or shadow traffic, until ``resume``."""
+        actor, why = _actor(actor), _required(reason, "contain")
+        at = self._clock()
+        return self._release(
+            self.store.transition(release_id, lambda locked: contained(locked, actor, at, why))
+        )
+
+    def resume(self, release_id: str, *, actor: str, reason: str | None = None) -> Release:
+        """Lift the workflow's containment; continue a paused canary in a new window."""
+        actor, why = _actor(actor), _text(reason)
+        at = self._clock()
+        return self._release(
+            self.store.transition(release_id, lambda locked: resumed(locked, actor, at, why))
+        )
+
+    def analyze(
+        self, release_id: str, measurement: Measurement, *, step: int, window: int, actor: str
+    ) -> Release:
+        """Record a canary analysis of one window and act on it (next step, pause, automatic
+        rollback, or promotion after the last step); nothing when the window has moved on."""
+        at = self._clock()
+
+        def decide(locked: Locked) -> Change:
+            return analyzed(locked, measurement, step=step, window=window, actor=actor, at=at)
 
         return self._release(self.store.transition(release_id, decide))
 

@@ -28,7 +28,7 @@ def start_rollout(
     rollout: dict[str, Any] = {**row.rollout, "started_at": at.isoformat()}
     detail: dict[str, Any] = {"rollout": kind, "model": identity.model}
     if kind == State.CANARY:
-        rollout["step"] = 0
+        rollout.update(step=0, window=0, window_started_at=at.isoformat(), failures=0)
         detail["percent"] = rollout["steps"][0]
     update = Update(
         row.release_id,

@@ -8,8 +8,12 @@
     rollback: canary, shadow ──▶ rolled_back (the pin never left the last-known-good)
 
 A superseded release is promoted again when the release that superseded it is rolled back.
-``rejected`` and ``rolled_back`` are final. The run-time shell adds its own states (a contained
-or paused canary) to ``ALLOWED`` without changing these.
+``rejected`` and ``rolled_back`` are final. The run-time shell (``modelup serve``) analyses a
+canary (``analyze``): a step passed moves it on, the last one promotes it, a failure beyond its
+``failure_limit`` rolls it back, and too little data pauses it (``paused``) until a human
+resumes or rolls it back. ``contain`` restricts a workflow's served answers (escalation forced,
+read-only next steps) whatever its release's state; ``resume`` lifts that, or continues a paused
+canary.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class State(StrEnum):
     SUPERSEDED = "superseded"
     REJECTED = "rejected"
     ROLLED_BACK = "rolled_back"
+    PAUSED = "paused"
 
 
 class Action(StrEnum):
@@ -37,14 +42,21 @@ class Action(StrEnum):
     REJECT = "reject"
     PROMOTE = "promote"
     ROLLBACK = "rollback"
+    ANALYZE = "analyze"
+    CONTAIN = "contain"
+    RESUME = "resume"
 
 
+_LIVE = frozenset({State.PROMOTED, State.CANARY, State.SHADOW, State.PAUSED})
 ALLOWED: dict[Action, frozenset[State]] = {
     Action.GATE: frozenset({State.PROPOSED, State.GATED}),
     Action.APPROVE: frozenset({State.GATED}),
     Action.REJECT: frozenset({State.PROPOSED, State.GATED, State.APPROVED}),
     Action.PROMOTE: frozenset({State.APPROVED, State.CANARY, State.SHADOW}),
-    Action.ROLLBACK: frozenset({State.PROMOTED, State.CANARY, State.SHADOW}),
+    Action.ROLLBACK: _LIVE,
+    Action.ANALYZE: frozenset({State.CANARY}),
+    Action.CONTAIN: _LIVE,
+    Action.RESUME: _LIVE,
 }
 """Action → the states it may be taken in."""
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
 
+from modelup.store.serve_rows import Containment
+
 CHANGE_SLOT: Final = "change"
 """Held by the one approved change of a workflow in flight (approved, in canary or shadow)."""
 SERVING_SLOT: Final = "serving"
@@ -157,6 +159,8 @@ class Change:
 
     updates: tuple[Update, ...]
     pin: PinWrite | None = None
+    containment: Containment | Keep | None = KEEP
+    """Contain the workflow, lift its containment (``None``), or leave it (``KEEP``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +176,8 @@ class Locked:
     """The release the pin's previous identity came from."""
     holders: Mapping[str, ReleaseRow]
     """Slot name to the release holding it, for this workflow."""
+    containment: Containment | None = None
+    """The workflow's containment, if it is contained."""
 
 
 def event_row(values: dict[str, Any]) -> EventRow:

@@ -41,12 +41,14 @@ from modelup.store.release_rows import (
     event_row,
     pin_row,
 )
+from modelup.store.serve_rows import Containment, read_containment, write_containment
 
 __all__ = [
     "CHANGE_SLOT",
     "KEEP",
     "SERVING_SLOT",
     "Change",
+    "Containment",
     "EventRow",
     "Locked",
     "PinRow",
@@ -59,7 +61,7 @@ __all__ = [
 ]
 
 _JSON_COLUMNS = ("record", "evidence", "approval", "rollout", "pin", "replaced_pin")
-_RELEASE_COLUMNS = (
+RELEASE_COLUMNS = (
     "release_id",
     "number",
     "workflow_id",
@@ -166,9 +168,9 @@ class ReleaseStore:
                         "updated_at": stamp,
                     }
                     db.execute(
-                        f"INSERT INTO releases ({', '.join(_RELEASE_COLUMNS)}) "
-                        f"VALUES ({', '.join('?' for _ in _RELEASE_COLUMNS)})",
-                        [values[name] for name in _RELEASE_COLUMNS],
+                        f"INSERT INTO releases ({', '.join(RELEASE_COLUMNS)}) "
+                        f"VALUES ({', '.join('?' for _ in RELEASE_COLUMNS)})",
+                        [values[name] for name in RELEASE_COLUMNS],
                     )
                     self._append_event(
                         db, release_id, Update(release_id, state, "new", actor, at), None
@@ -200,11 +202,15 @@ class ReleaseStore:
                     serving = self._release(db, pin.release_id, lock=True)
                 if pin is not None and pin.previous_release_id is not None:
                     previous = self._release(db, pin.previous_release_id, lock=True)
-                change = decide(Locked(release, pin, serving, previous, self._holders(db, release)))
+                contained = read_containment(db, workflow_id, lock=True)
+                holders = self._holders(db, release)
+                change = decide(Locked(release, pin, serving, previous, holders, contained))
                 for update in change.updates:
                     self._apply(db, update)
                 if change.pin is not None:
                     self._write_pin(db, workflow_id, pin, change.pin)
+                if not isinstance(change.containment, Keep):
+                    write_containment(db, workflow_id, change.containment)
         except self._db.conflicts:
             # A concurrent writer took a slot (or the pin) of this workflow first.
             raise ReleaseError(self._conflict(release_id, workflow_id)) from None
@@ -217,7 +223,7 @@ class ReleaseStore:
     def _conflict(self, release_id: str, workflow_id: str | None) -> str:
         holders = []
         if workflow_id is not None:
-            sql = f"SELECT {', '.join(_RELEASE_COLUMNS)} FROM releases WHERE workflow_id = ?"
+            sql = f"SELECT {', '.join(RELEASE_COLUMNS)} FROM releases WHERE workflow_id = ?"
             sql += " AND slot IS NOT NULL ORDER BY number"
             holders = [self._row(row) for row in self._read(sql, (workflow_id,))]
         held = "; ".join(f"{row.release_id} is {row.state}" for row in holders)
@@ -320,7 +326,7 @@ class ReleaseStore:
         if state is not None:
             where.append("state = ?")
             params.append(state)
-        sql = f"SELECT {', '.join(_RELEASE_COLUMNS)} FROM releases"
+        sql = f"SELECT {', '.join(RELEASE_COLUMNS)} FROM releases"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY number DESC"
@@ -348,7 +354,7 @@ class ReleaseStore:
             raise StoreError(f"{self.url}: cannot read releases: {exc}") from exc
 
     def _release(self, db: Database, release_id: str, *, lock: bool) -> ReleaseRow | None:
-        sql = f"SELECT {', '.join(_RELEASE_COLUMNS)} FROM releases WHERE release_id = ?"
+        sql = f"SELECT {', '.join(RELEASE_COLUMNS)} FROM releases WHERE release_id = ?"
         row = db.query_one(sql + (db.dialect.lock_rows if lock else ""), (release_id,))
         return self._row(row) if row is not None else None
 
@@ -358,14 +364,14 @@ class ReleaseStore:
         return pin_row(row) if row is not None else None
 
     def _holders(self, db: Database, release: ReleaseRow) -> dict[str, ReleaseRow]:
-        sql = f"SELECT {', '.join(_RELEASE_COLUMNS)} FROM releases "
+        sql = f"SELECT {', '.join(RELEASE_COLUMNS)} FROM releases "
         sql += "WHERE workflow_id = ? AND slot IS NOT NULL"
         rows = [self._row(row) for row in db.query(sql, (release.workflow_id,))]
         return {row.slot: row for row in rows if row.slot is not None}
 
     @staticmethod
     def _row(row: Sequence[Any]) -> ReleaseRow:
-        values = dict(zip(_RELEASE_COLUMNS, row, strict=True))
+        values = dict(zip(RELEASE_COLUMNS, row, strict=True))
         for name in _JSON_COLUMNS:
             if values[name] is not None:
                 values[name] = json.loads(values[name])

@@ -1,7 +1,8 @@
 """The project store's schema: one append-only list of named migrations for every table in it.
 
 History's tables come first (``m001``-``m003``), then release records (``m004_releases``);
-per-call traces follow as ``m005_...`` on this same list. The SQLite bodies of the released
+per-call traces (``m005_traces``), then what the run-time shell's replicas share
+(``m006_serve``), on this same list. The SQLite bodies of the released
 steps are exactly what earlier modelups ran, so their files open unchanged; where PostgreSQL
 needs other SQL the step says so (``db.dialect``). See ``modelup.store.migrations`` for the
 rules.
@@ -204,3 +205,36 @@ def m005_traces(db: Database) -> None:
     db.execute_ddl("CREATE INDEX traces_at ON traces (at)")
     db.execute_ddl("CREATE INDEX traces_workflow_at ON traces (workflow, at)")
     db.execute_ddl("CREATE INDEX traces_trace_id ON traces (trace_id)")
+
+
+@migration
+def m006_serve(db: Database) -> None:
+    """What the run-time shell (``modelup serve``) shares between replicas: which workflows are
+    contained (a row each, removed when a human resumes), and each replica's counts of a
+    canary's analysis windows (one row per release, step, window, arm and replica, so replicas
+    never write the same row; an analysis sums them)."""
+    db.execute_ddl(
+        """
+        CREATE TABLE containment (
+            workflow_id TEXT PRIMARY KEY,
+            release_id TEXT REFERENCES releases (release_id),
+            since TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            reason TEXT NOT NULL
+        )
+        """
+    )
+    db.execute_ddl(
+        """
+        CREATE TABLE canary_counts (
+            release_id TEXT NOT NULL REFERENCES releases (release_id) ON DELETE CASCADE,
+            step INTEGER NOT NULL,
+            window_no INTEGER NOT NULL,
+            arm TEXT NOT NULL,
+            replica TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            counts TEXT NOT NULL,
+            PRIMARY KEY (release_id, step, window_no, arm, replica)
+        )
+        """
+    )

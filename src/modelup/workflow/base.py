@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel
 
 from modelup.config.rules import GateRule
+from modelup.workflow.authority import Authority, PolicyOwned
 from modelup.workflow.inputs import fields_read, policy_fields, prompt_fields
 from modelup.workflow.policy import Policy
 from modelup.workflow.prompt import PromptTemplate
@@ -160,6 +161,25 @@ class Workflow:
     grader: GraderSpec | None = None
     """What a grader model reads and its rubric; ``None``: a grader reads every contract
     field and has no rubric."""
+    authority: Authority | None = None
+    """What the run-time shell decides rather than the model (``[authority]``); ``None``:
+    derived from the policy checks, see ``shell_authority``."""
+
+    @property
+    def shell_authority(self) -> Authority:
+        """The declared authority, else: every ``policy`` check's (top-level) answer field is
+        owned by its policy; no action rule and no safe default, so an answer that fails its
+        contract after one reask is refused (an error, never the invalid answer)."""
+        if self.authority is not None:
+            return self.authority
+        owned = tuple(
+            PolicyOwned(str(check.params["output"]), check.params["policy"])
+            for check in self.checks
+            if check.kind == "policy"
+            and isinstance(check.params.get("policy"), Policy)
+            and "." not in str(check.params["output"])
+        )
+        return Authority(policy_owned=owned, on_fail="reask")
 
     @property
     def check_figures(self) -> tuple[str, ...]:

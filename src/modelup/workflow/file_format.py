@@ -105,6 +105,30 @@ class GraderDecl(Declaration):
     rubric: list[CriterionDecl] = []
 
 
+class PolicyOwnedDecl(Declaration):
+    policy: StrictStr
+    contained: StrictBool | None = None
+    """The field's value under containment (``true``: escalation forced), whatever the policy
+    decides; unset: the policy decides under containment too."""
+
+
+class ActionsDecl(Declaration):
+    check: StrictStr
+    """A ``lexicon`` check: its classes classify the suggested next steps."""
+    allowed: list[StrictStr] = Field(min_length=1)
+    contained: list[StrictStr] = Field(min_length=1)
+
+
+class AuthorityDecl(Declaration):
+    """``[authority]``: what the run-time shell decides, not the model (docs/serve.md)."""
+
+    policy_owned: dict[str, StrictStr | PolicyOwnedDecl] = {}
+    actions: ActionsDecl | None = None
+    on_fail: Literal["reask", "fallback", "escalate"] = "reask"
+    safe_default: dict[str, Any] | None = None
+    routing_key: StrictStr | None = None
+
+
 class WorkflowFile(Declaration):
     format_version: Literal[1] = FORMAT_VERSION
     name: StrictStr = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
@@ -120,3 +144,4 @@ class WorkflowFile(Declaration):
     gate: GateDecl | None = None
     simulator: SimulatorDecl | None = None
     grader: GraderDecl | None = None
+    authority: AuthorityDecl | None = None

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from modelup.config.rules import GateRule
 from modelup.errors import WorkflowError
+from modelup.workflow.authority_file import build_authority
 from modelup.workflow.base import (
     STANDARD_FIGURES,
     TRAILING_FIGURES,
@@ -146,6 +147,15 @@ def _build(declared: WorkflowFile, path: Path) -> Workflow:
     rules = _gate(declared.gate, figures)
     simulator = _simulator(declared.simulator, policies, path)
     inputs = _inputs(fields, prompt, policies)
+    authority = None
+    if declared.authority is not None:
+        authority = build_authority(
+            declared.authority,
+            contract=contract,
+            checks=checks,
+            policies=policies,
+            inputs=inputs if inputs is not None else frozenset(fields),
+        )
     return Workflow(
         name=declared.name,
         version=str(declared.version),
@@ -162,6 +172,7 @@ def _build(declared: WorkflowFile, path: Path) -> Workflow:
         source=str(path.resolve()),
         inputs=inputs,
         grader=grader_spec(declared.grader, contract),
+        authority=authority,
     )
 
 
