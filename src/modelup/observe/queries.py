@@ -11,9 +11,9 @@ from pydantic import ValidationError
 
 from modelup.errors import ConfigError, StoreError
 from modelup.observe.record import TraceRecord
+from modelup.observe.spec import TRACES_PREFIX, is_traces_spec
 from modelup.store.traces import TraceQuery, TraceRow
 
-TRACES_PREFIX = "traces:"
 _RELATIVE = re.compile(r"^(\d+(?:\.\d+)?)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _FLAGS = ("failed", "overridden", "drift")
@@ -33,11 +33,6 @@ def parse_since(text: str, *, now: datetime | None = None, where: str = "--since
             f"{where}: {text!r} is neither a duration (7d, 24h, 30m, 2w) nor an ISO date"
         ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def is_traces_spec(reference: object) -> bool:
-    """Whether a dataset reference names recorded traces (``traces:...``), not a file."""
-    return str(reference).startswith(TRACES_PREFIX)
 
 
 def parse_traces_spec(spec: str, *, workflow: str) -> TraceQuery:

@@ -5,9 +5,9 @@ chosen and checked against the workflow and the dataset."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Literal
 
+from modelup._version import __version__
 from modelup.config.rules import GateRule
 from modelup.config.settings import Settings
 from modelup.decide.paired import StatisticsSettings
@@ -23,7 +23,7 @@ from modelup.evaluate.clients import make_clients
 from modelup.evaluate.dataset import Dataset, load_dataset
 from modelup.evaluate.targets import ModelTarget, plan_targets
 from modelup.models.base import ModelClient
-from modelup.observe.queries import is_traces_spec
+from modelup.observe.spec import is_traces_spec
 from modelup.workflow.base import Workflow
 from modelup.workflow.catalog import get_workflow
 
@@ -65,10 +65,9 @@ class RunPlan:
 
 
 def tool_version() -> str:
-    try:
-        return version("modelup")
-    except PackageNotFoundError:
-        return "0+unknown"
+    """modelup's version (``modelup/_version.py``, which the build reads too; asking the
+    installed package's metadata would import the email package at every start)."""
+    return __version__
 
 
 def plan_run(settings: Settings) -> RunPlan:
