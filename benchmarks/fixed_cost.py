@@ -40,6 +40,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loopback import start_server, write_dataset
 
+ENTRY = "from modelup._cli.main import main; main()"
+"""The command as its console script runs it (also what older versions, without
+``python -m modelup``, can be measured with)."""
+
 
 def run_once(
     python: str, work: Path, base_url: str, control: Any, cases: int, concurrency: int
@@ -66,8 +70,8 @@ candidate_model_id = "cand"
 [cache]
 enabled = false
 
-[store]
-url = "{work / "history.sqlite"}"
+[history]
+path = "{work / "history.sqlite"}"
 """,
         encoding="utf-8",
     )
@@ -76,7 +80,7 @@ url = "{work / "history.sqlite"}"
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     done = subprocess.run(
-        [python, "-m", "modelup", "run", "--config", str(config)],
+        [python, "-c", ENTRY, "run", "--config", str(config)],
         capture_output=True,
         text=True,
         check=False,
@@ -99,7 +103,7 @@ url = "{work / "history.sqlite"}"
 
 def help_once(python: str) -> float:
     started = time.perf_counter()
-    subprocess.run([python, "-m", "modelup", "--help"], capture_output=True, check=True)
+    subprocess.run([python, "-c", ENTRY, "--help"], capture_output=True, check=True)
     return time.perf_counter() - started
 
 
@@ -109,7 +113,12 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=float, default=50.0)
     parser.add_argument("--sizes", default="200:25,2000:64", help="cases:concurrency,...")
     parser.add_argument("--python", default=sys.executable)
+    parser.add_argument(
+        "--src", help="Measure the modelup source tree here (PYTHONPATH), e.g. another checkout."
+    )
     args = parser.parse_args()
+    if args.src:
+        os.environ["PYTHONPATH"] = args.src
     sizes = [tuple(int(x) for x in size.split(":")) for size in args.sizes.split(",")]
     delay = args.delay_ms / 1000
     server, base_url, control = start_server(delay, track=True)
