@@ -5,6 +5,7 @@ result callback) and the decision to ``decided``; the replay and the scoring kno
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from modelup.config.settings import Settings
@@ -15,7 +16,8 @@ from modelup.evaluate.targets import ModelTarget
 from modelup.observe.build import CallFacts, Keep
 from modelup.observe.otel import header_secrets, open_otel_sink
 from modelup.observe.record import RequestParameters
-from modelup.observe.recorder import GateOutcome, StoreSink, TraceRecorder, TraceSink
+from modelup.observe.recorder import GateOutcome, TraceRecorder, TraceSink
+from modelup.observe.threaded_sink import ThreadedStoreSink
 from modelup.workflow.base import Workflow
 
 SIMULATED_PROVIDER = "modelup.simulated"
@@ -90,7 +92,15 @@ def open_run_tracer(
     sinks: list[TraceSink] = []
     warnings: list[str] = []
     if settings.traces.enabled:
-        sinks.append(StoreSink(settings.store_url, retention_days=settings.traces.retention_days))
+        # The store's inserts run on their own thread, beside the replay's event loop.
+        sinks.append(
+            ThreadedStoreSink.open(
+                ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelup-traces"),
+                settings.store_url,
+                retention_days=settings.traces.retention_days,
+                owns_executor=True,
+            )
+        )
     exporter, warning = open_otel_sink(settings, service_version=service_version)
     if exporter is not None:
         sinks.append(exporter)

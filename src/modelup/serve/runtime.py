@@ -22,6 +22,7 @@ from modelup.evaluate.scoring import Scorer
 from modelup.observe.label_free import inputs_model, label_free_workflow
 from modelup.observe.recorder import TraceRecorder
 from modelup.observe.serve_trace import open_serve_recorder
+from modelup.observe.threaded_sink import ThreadedStoreSink
 from modelup.release.service import Releases
 from modelup.serve.canary import CanaryCounter, analysis, due
 from modelup.serve.clients import ModelPool
@@ -30,7 +31,6 @@ from modelup.serve.options import ServeOptions
 from modelup.serve.routing import on_canary, routing_key
 from modelup.serve.shell import Outcome, Shell, WorkflowRuntime
 from modelup.serve.state import Arm, Rollout, Target, WorkflowState, read_state, state_json
-from modelup.serve.trace_sink import ThreadedStoreSink
 from modelup.store.serve_rows import CanaryCounts, CountKey
 from modelup.store.serving import ServingStore, open_serving_store
 from modelup.workflow.base import Workflow

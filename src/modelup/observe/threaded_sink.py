@@ -1,6 +1,6 @@
-"""The project store's trace sink, written from the serving store's thread: a served request
-hands its record over and goes on; batches (every 256 records or every second, and on close)
-are encoded and inserted on the store's own thread, so a commit never stalls the event loop."""
+"""The project store's trace sink, written from a thread of its own: a served request or a
+replayed case hands its record over and goes on; batches (every 256 records or every second,
+and on close) are encoded and inserted on that thread, so a commit never stalls the event loop."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 
+from modelup.config.store_url import StoreLocation
 from modelup.observe.record import TraceRecord
 from modelup.observe.recorder import GateOutcome, StoreSink
 
@@ -19,21 +20,29 @@ class ThreadedStoreSink:
     """A ``TraceSink`` around a ``StoreSink`` that lives on ``executor``'s one thread (SQLite
     connections belong to the thread that opened them)."""
 
-    def __init__(self, executor: Executor, inner: StoreSink) -> None:
+    def __init__(
+        self, executor: Executor, inner: StoreSink, *, owns_executor: bool = False
+    ) -> None:
         self._executor = executor
         self._inner = inner
+        self._owns_executor = owns_executor
         self._pending: list[TraceRecord] = []
         self._started = 0.0
         self._writing: Future[None] | None = None
 
     @classmethod
     def open(
-        cls, executor: Executor, url: str, *, retention_days: float | None
+        cls,
+        executor: Executor,
+        url: StoreLocation,
+        *,
+        retention_days: float | None,
+        owns_executor: bool = False,
     ) -> ThreadedStoreSink:
-        """Open the store sink on the executor's thread (blocking: call it from that thread's
-        caller before serving)."""
+        """Open the store sink on the executor's thread (blocking: call it before serving or
+        replaying). ``owns_executor``: shut the executor down on close."""
         inner = executor.submit(lambda: StoreSink(url, retention_days=retention_days)).result()
-        return cls(executor, inner)
+        return cls(executor, inner, owns_executor=owns_executor)
 
     def add(self, record: TraceRecord, *, closes_trace: bool) -> None:
         now = time.monotonic()
@@ -55,9 +64,13 @@ class ThreadedStoreSink:
         self._inner.flush()
 
     def gate(self, workflow: str, run_id: str | None, outcomes: Sequence[GateOutcome]) -> None:
-        """Served requests have no gate."""
+        """The store keeps calls; a run's verdicts are in its history."""
 
     def close(self) -> list[str]:
         self._submit()
         closing: Callable[[], list[str]] = self._inner.close
-        return self._executor.submit(closing).result()
+        try:
+            return self._executor.submit(closing).result()
+        finally:
+            if self._owns_executor:
+                self._executor.shutdown(wait=True)

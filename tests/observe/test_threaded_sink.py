@@ -10,7 +10,7 @@ from modelup.observe.label_free import label_free_workflow
 from modelup.observe.queries import records
 from modelup.observe.recorder import TraceRecorder
 from modelup.observe.serve_trace import record_served
-from modelup.serve.trace_sink import ThreadedStoreSink
+from modelup.observe.threaded_sink import ThreadedStoreSink
 from modelup.store.traces import TraceQuery, open_trace_store
 from support.traces import incident, scored, triage_answer
 
