@@ -5,7 +5,6 @@ result callback) and the decision to ``decided``; the replay and the scoring kno
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from modelup.config.settings import Settings
@@ -16,8 +15,7 @@ from modelup.evaluate.targets import ModelTarget
 from modelup.observe.build import CallFacts, Keep
 from modelup.observe.otel import header_secrets, open_otel_sink
 from modelup.observe.record import RequestParameters
-from modelup.observe.recorder import GateOutcome, TraceRecorder, TraceSink
-from modelup.observe.threaded_sink import ThreadedStoreSink
+from modelup.observe.recorder import GateOutcome, StoreSink, TraceRecorder, TraceSink
 from modelup.workflow.base import Workflow
 
 SIMULATED_PROVIDER = "modelup.simulated"
@@ -92,15 +90,9 @@ def open_run_tracer(
     sinks: list[TraceSink] = []
     warnings: list[str] = []
     if settings.traces.enabled:
-        # The store's inserts run on their own thread, beside the replay's event loop.
-        sinks.append(
-            ThreadedStoreSink.open(
-                ThreadPoolExecutor(max_workers=1, thread_name_prefix="modelup-traces"),
-                settings.store_url,
-                retention_days=settings.traces.retention_days,
-                owns_executor=True,
-            )
-        )
+        # Written from the replay's own thread, in batches: a writer thread measured no faster
+        # for a run (it contends with the replay for the GIL; docs/benchmarks.md).
+        sinks.append(StoreSink(settings.store_url, retention_days=settings.traces.retention_days))
     exporter, warning = open_otel_sink(settings, service_version=service_version)
     if exporter is not None:
         sinks.append(exporter)
