@@ -10,9 +10,9 @@ The public names are imported when first used (PEP 562): ``import modelup`` and 
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from modelup import _lazy
 from modelup.errors import (
     ClientError,
     ConfigError,
@@ -82,17 +82,7 @@ _EXPORTS = {
 """Public name -> the module that defines it, imported on first use."""
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'modelup' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy.lazy_exports(globals(), _EXPORTS)
 
 
 __all__ = [

@@ -5,8 +5,9 @@ import all of them."""
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from modelup import _lazy
 
 if TYPE_CHECKING:
     from modelup.workflow.base import CheckSpec, SimulatedAnswer, Simulator, Workflow
@@ -47,17 +48,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    found = _EXPORTS.get(name)
-    if found is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(found[0]), found[1])
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = _lazy.lazy_exports(globals(), _EXPORTS)
 
 
 __all__ = [
