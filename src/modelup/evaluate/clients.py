@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from modelup.config.endpoints import model_settings
 from modelup.config.settings import Settings
 from modelup.errors import ConfigError, WorkflowError
 from modelup.evaluate.dataset import Dataset
 from modelup.evaluate.targets import ModelTarget
 from modelup.models.base import ModelClient
-from modelup.models.openai import OpenAICompatibleClient, RetryPolicy
+from modelup.models.configured import ConfiguredClients
 from modelup.models.simulated import SimulatedModelClient
 from modelup.workflow.base import Workflow
 
@@ -25,25 +24,8 @@ def make_clients(
     timeouts share one client, hence its keep-alive connections."""
     if settings.experiment.use_mock_client:
         return _simulated(settings, workflow, dataset, targets)
-    shared: dict[tuple[object, ...], ModelClient] = {}
-    live: list[ModelClient] = []
-    for target in targets:
-        resolved = model_settings(settings, target.model)
-        api_key = settings.api_key(target.model)
-        timeouts = (resolved.connect_timeout_s or 10.0, resolved.read_timeout_s or 120.0)
-        attempts = resolved.max_attempts or 4
-        identity = (resolved.base_url, api_key, timeouts, attempts)
-        if identity not in shared:
-            shared[identity] = OpenAICompatibleClient(
-                resolved.base_url or "",
-                api_key=api_key,
-                connect_timeout_s=timeouts[0],
-                read_timeout_s=timeouts[1],
-                retry=RetryPolicy(attempts=attempts),
-                max_connections=settings.experiment.concurrency,
-            )
-        live.append(shared[identity])
-    return live
+    clients = ConfiguredClients(settings, max_connections=settings.experiment.concurrency)
+    return [clients.client(target.model) for target in targets]
 
 
 def _simulated(

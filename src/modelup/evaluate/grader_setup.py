@@ -13,8 +13,8 @@ from modelup.errors import ConfigError, WorkflowError
 from modelup.evaluate.grader_sim import SimulatedGrader
 from modelup.evaluate.grading import GraderPlan, GraderTarget
 from modelup.models.base import ModelClient
-from modelup.models.openai import OpenAICompatibleClient, RetryPolicy
-from modelup.models.pricing import Price
+from modelup.models.configured import ConfiguredClients
+from modelup.models.pricing import configured_price
 from modelup.workflow.base import Workflow
 from modelup.workflow.grader_spec import check_grader_fields, contract_fields
 
@@ -45,7 +45,6 @@ def plan_grader(settings: Settings, workflow: Workflow) -> GraderPlan | None:
             "name the fields the grader reads"
         )
     resolved = model_settings(settings, grader.model)
-    price = settings.prices.get(grader.model)
     mock = settings.experiment.use_mock_client
     target = GraderTarget(
         model=grader.model,
@@ -54,7 +53,7 @@ def plan_grader(settings: Settings, workflow: Workflow) -> GraderPlan | None:
         max_tokens=resolved.max_tokens,
         seed=resolved.seed,
         extra=resolved.extra,
-        price=Price(price.input_per_million, price.output_per_million) if price else None,
+        price=configured_price(settings, grader.model),
     )
     return GraderPlan(
         target=target,
@@ -68,12 +67,5 @@ def make_grader_client(settings: Settings, plan: GraderPlan) -> ModelClient:
     """The grader's bare client: the simulated grader in mock runs, else its endpoint."""
     if settings.experiment.use_mock_client:
         return SimulatedGrader(seed=settings.mock.seed)
-    resolved = model_settings(settings, plan.target.model)
-    return OpenAICompatibleClient(
-        resolved.base_url or "",
-        api_key=settings.api_key(plan.target.model),
-        connect_timeout_s=resolved.connect_timeout_s or 10.0,
-        read_timeout_s=resolved.read_timeout_s or 120.0,
-        retry=RetryPolicy(attempts=resolved.max_attempts or 4),
-        max_connections=settings.experiment.concurrency,
-    )
+    clients = ConfiguredClients(settings, max_connections=settings.experiment.concurrency)
+    return clients.client(plan.target.model)

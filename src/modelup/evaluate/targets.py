@@ -9,7 +9,7 @@ from typing import Any, Literal
 from modelup.config.endpoints import model_settings, public_endpoint
 from modelup.config.settings import Settings
 from modelup.errors import ConfigError
-from modelup.models.pricing import Price
+from modelup.models.pricing import Price, configured_price
 
 Role = Literal["baseline", "candidate"]
 
@@ -44,7 +44,6 @@ def plan_targets(settings: Settings) -> tuple[ModelTarget, ...]:
 
 def _target(settings: Settings, role: Role, model: str) -> ModelTarget:
     resolved = model_settings(settings, model)
-    price = settings.prices.get(model)
     mock = settings.experiment.use_mock_client
     return ModelTarget(
         role=role,
@@ -54,6 +53,6 @@ def _target(settings: Settings, role: Role, model: str) -> ModelTarget:
         max_tokens=resolved.max_tokens,
         seed=resolved.seed,
         extra=resolved.extra,
-        price=Price(price.input_per_million, price.output_per_million) if price else None,
+        price=configured_price(settings, model),
         expect_resolved=resolved.expect_resolved,
     )

@@ -13,8 +13,8 @@ from modelup.config.settings import Settings
 from modelup.errors import ConfigError
 from modelup.models.base import ModelClient
 from modelup.models.chat import ChatRequest
-from modelup.models.openai import OpenAICompatibleClient, RetryPolicy
-from modelup.models.pricing import Price
+from modelup.models.configured import ConfiguredClients
+from modelup.models.pricing import Price, configured_price
 from modelup.observe.record import RequestParameters
 from modelup.workflow.prompt import Message
 
@@ -60,10 +60,9 @@ class ModelPool:
         make_client: Callable[[str, Settings, str], ModelClient] | None = None,
     ) -> None:
         self._settings = settings
-        self._max_connections = max_connections
         self._make = make_client
         self._routes: dict[str, ModelRoute] = {}
-        self._clients: dict[tuple[object, ...], ModelClient] = {}
+        self._configured = ConfiguredClients(settings, max_connections=max_connections)
 
     def route(self, model: str) -> ModelRoute:
         found = self._routes.get(model)
@@ -72,27 +71,11 @@ class ModelPool:
         settings = self._settings
         merged = model_settings(settings, model)
         base_url = merged.base_url or ""
-        key = settings.api_key(model)
-        timeouts = (merged.connect_timeout_s or 10.0, merged.read_timeout_s or 120.0)
-        attempts = merged.max_attempts or 4
-        identity: tuple[object, ...] = (base_url, key, timeouts, attempts)
-        if self._make is not None:
-            identity = (model,)
-        client = self._clients.get(identity)
-        if client is None:
-            if self._make is not None:
-                client = self._make(base_url, settings, model)
-            else:
-                client = OpenAICompatibleClient(
-                    base_url,
-                    api_key=key,
-                    connect_timeout_s=timeouts[0],
-                    read_timeout_s=timeouts[1],
-                    retry=RetryPolicy(attempts=attempts),
-                    max_connections=self._max_connections,
-                )
-            self._clients[identity] = client
-        price = settings.prices.get(model)
+        client = (
+            self._configured.client(model)
+            if self._make is None
+            else self._make(base_url, settings, model)  # a route is made once per model
+        )
         route = ModelRoute(
             client=client,
             endpoint=public_endpoint(base_url) if base_url else "unset",
@@ -100,7 +83,7 @@ class ModelPool:
             max_tokens=merged.max_tokens,
             seed=merged.seed,
             extra=merged.extra,
-            price=Price(price.input_per_million, price.output_per_million) if price else None,
+            price=configured_price(settings, model),
         )
         self._routes[model] = route
         return route
@@ -118,7 +101,7 @@ class ModelPool:
         return found
 
     async def aclose(self) -> None:
-        for client in self._clients.values():
+        clients = {id(route.client): route.client for route in self._routes.values()}
+        for client in clients.values():
             await client.aclose()
-        self._clients.clear()
         self._routes.clear()
