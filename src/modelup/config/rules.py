@@ -35,6 +35,16 @@ BOUND_COMPARISONS: tuple[Comparison, ...] = ("floor", "ceiling")
 """Comparisons of the candidate's figure with a fixed bound."""
 
 
+def scope_name(subset: str | None, family: str | None) -> str:
+    """What a rule or an expectation scoped to ``subset`` or ``family`` is about: ``overall``,
+    ``subset policy-sensitive`` or ``family billing``."""
+    if subset is not None:
+        return f"subset {subset}"
+    if family is not None:
+        return f"family {family}"
+    return "overall"
+
+
 class GateRule(BaseModel):
     """One rule of the gate policy.
 
@@ -82,11 +92,7 @@ class GateRule(BaseModel):
     @property
     def scope(self) -> str:
         """``overall``, ``subset policy-sensitive`` or ``family billing``."""
-        if self.subset is not None:
-            return f"subset {self.subset}"
-        if self.family is not None:
-            return f"family {self.family}"
-        return "overall"
+        return scope_name(self.subset, self.family)
 
     def covers(self, family: str, subsets: Sequence[str]) -> bool:
         """Whether a case of ``family`` in ``subsets`` is in this rule's scope."""

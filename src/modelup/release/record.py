@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from modelup.config.loading import normalise_config
+from modelup.config.rules import scope_name
 from modelup.errors import ConfigError
 
 FORMAT_VERSION = 1
@@ -87,11 +88,7 @@ class ExpectedDelta(_Strict):
 
     @property
     def scope(self) -> str:
-        if self.subset is not None:
-            return f"subset {self.subset}"
-        if self.family is not None:
-            return f"family {self.family}"
-        return "overall"
+        return scope_name(self.subset, self.family)
 
 
 class GateClasses(_Strict):
