@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from modelup.decide.bootstrap import paired_bootstrap_ci
-from modelup.decide.paired import StatisticsSettings
+from modelup.decide.paired import StatisticsSettings, mean_interval
 from modelup.evaluate.grading import GraderPlan, Outcome, PairJudgement, RubricJudgement, Tally
 from modelup.evaluate.grading_run import Grading
 from modelup.evaluate.scoring import CaseResult
@@ -200,15 +200,8 @@ def _cases(trials: Sequence[tuple[str, int]]) -> list[list[int]]:
 
 
 def _interval(values: Sequence[float], settings: StatisticsSettings) -> tuple[float, float, float]:
-    """The mean of per-case ``values`` and its percentile bootstrap interval (cases resampled,
-    seeded: the paired bootstrap against zeros)."""
-    boot = paired_bootstrap_ci(
-        [0.0] * len(values),
-        values,
-        confidence=settings.confidence,
-        resamples=settings.resamples,
-        seed=settings.seed,
-    )
+    """The mean of per-case ``values`` and its bootstrap interval."""
+    boot = mean_interval(values, settings)
     return boot.delta, boot.low, boot.high
 
 

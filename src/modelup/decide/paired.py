@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from modelup.config.rules import BOUND_COMPARISONS, GateRule
-from modelup.decide.bootstrap import paired_bootstrap_ci
+from modelup.decide.bootstrap import BootstrapResult, paired_bootstrap_ci
 from modelup.decide.figures import CaseLike, case_values, paired_figures
 from modelup.decide.significance import PairedEvidence
 from modelup.decide.stats import holm_adjust, mcnemar_exact
@@ -36,6 +36,18 @@ class StatisticsSettings:
     confidence: float = 0.95
     resamples: int = 2000
     seed: int = 0
+
+
+def mean_interval(values: Sequence[float], settings: StatisticsSettings) -> BootstrapResult:
+    """The mean of per-case ``values`` (``delta``) and its percentile bootstrap interval: the
+    paired bootstrap against zeros, which is the same seeded resampling of cases."""
+    return paired_bootstrap_ci(
+        [0.0] * len(values),
+        values,
+        confidence=settings.confidence,
+        resamples=settings.resamples,
+        seed=settings.seed,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,15 +233,7 @@ class PairedCases:
         if not pairs or rule.figure not in pairs[0][1].values:
             return None
         values = [c.values[rule.figure] for _, c in pairs]
-        # The candidate's own figure: a bootstrap of its mean (paired with zeros, which is the
-        # same resampling of cases).
-        boot = paired_bootstrap_ci(
-            [0.0] * len(values),
-            values,
-            confidence=settings.confidence,
-            resamples=settings.resamples,
-            seed=settings.seed,
-        )
+        boot = mean_interval(values, settings)  # the candidate's own figure
         return PairedEvidence(
             n=len(values),
             estimate=boot.delta,
