@@ -327,50 +327,6 @@ def _classify(key: int, spec: CheckSpec, item: str) -> str:
     return found
 
 
-def policy_outcomes(
-    workflow: Workflow, fields: Mapping[str, Any], output: Mapping[str, Any] | None
-) -> list[PolicyTrace]:
-    """Each policy check's decision from the request's inputs, and whether the answer agreed."""
-    outcomes = []
-    for spec in workflow.checks:
-        policy = spec.params.get("policy")
-        if spec.kind != "policy" or not isinstance(policy, Policy):
-            continue
-        decision = policy.decide(fields)
-        path = str(spec.params["output"])
-        found = values_at(output, path) if output is not None else []
-        said = found[0] if found else None
-        outcomes.append(
-            PolicyTrace(
-                check=spec.name,
-                policy=policy.name,
-                output=path,
-                decision=decision.value,
-                rule=decision.rule,
-                reason=decision.reason,
-                model_said=said if isinstance(said, bool | int | float | str) else None,
-                overridden=output is not None and said is not decision.value,
-            )
-        )
-    return outcomes
-
-
-def action_classes(workflow: Workflow, output: Mapping[str, Any] | None) -> list[str]:
-    """The classes of the items a ``lexicon`` check classifies (the suggested next steps)."""
-    if output is None:
-        return []
-    found: dict[str, None] = {}
-    for spec in workflow.checks:
-        if spec.kind != "lexicon":
-            continue
-        for item in _items(output, str(spec.params["output"])):
-            name, _ = classify(
-                str(item), spec.params["classes"], spec.params.get("default", "unclassified")
-            )
-            found[name] = None
-    return list(found)
-
-
 def source_ids(workflow: Workflow, fields: Mapping[str, Any]) -> list[str]:
     """The ids of the sources a request gave: the keys (or items) of the case fields that
     ``sources_cited`` checks cite from."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -187,7 +187,3 @@ def read_counts(
     for arm, text in db.query(sql, params):
         summed.setdefault(arm, CanaryCounts()).merge(CanaryCounts.from_json(json.loads(text)))
     return summed
-
-
-def canary_arms(counts: Mapping[str, CanaryCounts], arms: Sequence[str]) -> list[CanaryCounts]:
-    return [counts.get(arm) or CanaryCounts() for arm in arms]
