@@ -9,7 +9,6 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 
-from modelup.config.store_url import StoreLocation
 from modelup.observe.record import TraceRecord
 from modelup.observe.recorder import GateOutcome, StoreSink
 
@@ -21,29 +20,21 @@ class ThreadedStoreSink:
     """A ``TraceSink`` around a ``StoreSink`` that lives on ``executor``'s one thread (SQLite
     connections belong to the thread that opened them)."""
 
-    def __init__(
-        self, executor: Executor, inner: StoreSink, *, owns_executor: bool = False
-    ) -> None:
+    def __init__(self, executor: Executor, inner: StoreSink) -> None:
         self._executor = executor
         self._inner = inner
-        self._owns_executor = owns_executor
         self._pending: list[TraceRecord] = []
         self._started = 0.0
         self._writing: Future[None] | None = None
 
     @classmethod
     def open(
-        cls,
-        executor: Executor,
-        url: StoreLocation,
-        *,
-        retention_days: float | None,
-        owns_executor: bool = False,
+        cls, executor: Executor, url: str, *, retention_days: float | None
     ) -> ThreadedStoreSink:
-        """Open the store sink on the executor's thread (blocking: call it before serving or
-        replaying). ``owns_executor``: shut the executor down on close."""
+        """Open the store sink on the executor's thread (blocking: call it from that thread's
+        caller before serving)."""
         inner = executor.submit(lambda: StoreSink(url, retention_days=retention_days)).result()
-        return cls(executor, inner, owns_executor=owns_executor)
+        return cls(executor, inner)
 
     def add(self, record: TraceRecord, *, closes_trace: bool) -> None:
         now = time.monotonic()
@@ -65,13 +56,9 @@ class ThreadedStoreSink:
         self._inner.flush()
 
     def gate(self, workflow: str, run_id: str | None, outcomes: Sequence[GateOutcome]) -> None:
-        """The store keeps calls; a run's verdicts are in its history."""
+        """Served requests have no gate."""
 
     def close(self) -> list[str]:
         self._submit()
         closing: Callable[[], list[str]] = self._inner.close
-        try:
-            return self._executor.submit(closing).result()
-        finally:
-            if self._owns_executor:
-                self._executor.shutdown(wait=True)
+        return self._executor.submit(closing).result()
