@@ -10,20 +10,12 @@ is collected as warnings, returned by ``close``.
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from modelup.config.store_url import StoreLocation
-from modelup.errors import StoreError
 from modelup.observe.build import CallFacts, Keep, build_record
 from modelup.observe.record import TraceRecord
-from modelup.store.traces import TraceRow, TraceStore, open_trace_store, store_time
-
-_BATCH = 256
-_BATCH_S = 1.0
 
 
 # Ids as OpenTelemetry's own generator makes them (``random.getrandbits``): unique, not secret,
@@ -55,82 +47,6 @@ class TraceSink(Protocol):
     def close(self) -> list[str]:
         """Flush and close; returns warnings (never raises for what the sink could not do)."""
         ...
-
-
-def store_row(record: TraceRecord) -> TraceRow:
-    return TraceRow(
-        span_id=record.span_id,
-        trace_id=record.trace_id,
-        at=store_time(record.finished_at),
-        source=record.source,
-        run_id=record.run_id,
-        workflow=record.workflow,
-        workflow_version=record.workflow_version,
-        case_id=record.case_id,
-        requested_model=record.requested_model,
-        resolved_model=record.resolved_model,
-        failed=record.failed,
-        overridden=record.overridden,
-        drift=record.drift,
-        errored=record.error is not None,
-        trace_version=record.trace_version,
-        record=record.to_json().decode("utf-8"),
-    )
-
-
-class StoreSink:
-    """Writes records to the project store in batches (every 256 records or every second, and
-    on close), after deleting those older than ``retention_days`` (0 or ``None``: none)."""
-
-    def __init__(self, url: StoreLocation, *, retention_days: float | None = None) -> None:
-        self.warnings: list[str] = []
-        self._pending: list[TraceRow] = []
-        self._started = 0.0
-        self._store: TraceStore | None = None
-        try:
-            store = open_trace_store(url)
-            assert store is not None  # create=True always opens one
-            self._store = store
-            if retention_days:
-                store.prune(datetime.now(UTC) - timedelta(days=retention_days))
-        except StoreError as error:
-            self._fail(error)
-
-    def add(self, record: TraceRecord, *, closes_trace: bool) -> None:
-        if self._store is None:
-            return
-        now = time.monotonic()
-        if not self._pending:
-            self._started = now
-        self._pending.append(store_row(record))
-        if len(self._pending) >= _BATCH or now - self._started > _BATCH_S:
-            self.flush()
-
-    def gate(self, workflow: str, run_id: str | None, outcomes: Sequence[GateOutcome]) -> None:
-        """The store keeps calls; a run's verdicts are in its history."""
-
-    def flush(self) -> None:
-        if self._store is None or not self._pending:
-            return
-        rows, self._pending = self._pending, []
-        try:
-            self._store.add(rows)
-        except StoreError as error:
-            self._fail(error)
-
-    def close(self) -> list[str]:
-        self.flush()
-        if self._store is not None:
-            self._store.close()
-            self._store = None
-        return self.warnings
-
-    def _fail(self, error: StoreError) -> None:
-        self.warnings.append(f"traces not recorded: {error}")
-        if self._store is not None:
-            self._store.close()
-        self._store = None
-        self._pending = []
 
 
 @dataclass

@@ -15,7 +15,8 @@ from modelup.evaluate.targets import ModelTarget
 from modelup.observe.build import CallFacts, Keep
 from modelup.observe.otel import header_secrets, open_otel_sink
 from modelup.observe.record import RequestParameters
-from modelup.observe.recorder import GateOutcome, StoreSink, TraceRecorder, TraceSink
+from modelup.observe.recorder import GateOutcome, TraceRecorder, TraceSink
+from modelup.observe.store_sink import StoreSink
 from modelup.workflow.base import Workflow
 
 SIMULATED_PROVIDER = "modelup.simulated"
@@ -90,8 +91,6 @@ def open_run_tracer(
     sinks: list[TraceSink] = []
     warnings: list[str] = []
     if settings.traces.enabled:
-        # Written from the replay's own thread, in batches: a writer thread measured no faster
-        # for a run (it contends with the replay for the GIL; docs/benchmarks.md).
         sinks.append(StoreSink(settings.store_url, retention_days=settings.traces.retention_days))
     exporter, warning = open_otel_sink(settings, service_version=service_version)
     if exporter is not None:

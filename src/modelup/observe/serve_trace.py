@@ -18,7 +18,8 @@ from modelup.models.pricing import Price
 from modelup.observe.build import CallFacts, Keep, forget_case
 from modelup.observe.otel import header_secrets, open_otel_sink
 from modelup.observe.record import RequestParameters, TraceRecord
-from modelup.observe.recorder import StoreSink, TraceRecorder, TraceSink
+from modelup.observe.recorder import TraceRecorder, TraceSink
+from modelup.observe.store_sink import StoreSink
 from modelup.workflow.base import Workflow
 
 

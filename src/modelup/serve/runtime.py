@@ -22,7 +22,7 @@ from modelup.evaluate.scoring import Scorer
 from modelup.observe.label_free import inputs_model, label_free_workflow
 from modelup.observe.recorder import TraceRecorder
 from modelup.observe.serve_trace import open_serve_recorder
-from modelup.observe.threaded_sink import ThreadedStoreSink
+from modelup.observe.store_sink import StoreSink
 from modelup.release.service import Releases
 from modelup.serve.canary import CanaryCounter, analysis, due
 from modelup.serve.clients import ModelPool
@@ -91,10 +91,7 @@ class ServeRuntime:
         models = sorted(self._models())
         secrets = tuple(self.pool.secrets(models))
         store_sink = await asyncio.to_thread(
-            ThreadedStoreSink.open,
-            self._executor,
-            url,
-            retention_days=self.settings.traces.retention_days,
+            StoreSink, url, retention_days=self.settings.traces.retention_days
         )
         recorder, warnings = open_serve_recorder(
             self.settings,

@@ -9,8 +9,9 @@ order on both engines.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from modelup.config.store_url import StoreLocation, StoreUrl, parse_store_url
 from modelup.errors import StoreError
@@ -27,9 +28,9 @@ def store_time(moment: datetime) -> str:
     return utc.isoformat(timespec="microseconds") + "Z"  # strftime costs ten times more
 
 
-@dataclass(frozen=True, slots=True)
-class TraceRow:
-    """One trace as the store keeps it: the filtered columns and the record's JSON."""
+class TraceRow(NamedTuple):
+    """One trace as the store keeps it: the filtered columns and the record's JSON, in the
+    table's column order (a tuple, so a batch is inserted as it is)."""
 
     span_id: str
     trace_id: str
@@ -49,7 +50,7 @@ class TraceRow:
     record: str
 
 
-_COLUMNS = tuple(field.name for field in fields(TraceRow))
+_COLUMNS = TraceRow._fields
 _INSERT = upsert("traces", _COLUMNS, ("span_id",))
 _SELECT = f"SELECT {', '.join(_COLUMNS)} FROM traces"
 
@@ -93,7 +94,9 @@ class TraceStore:
         """Write ``rows`` in one transaction (a span id already there is replaced)."""
         if not rows:
             return
-        values = [tuple(int(v) if isinstance(v, bool) else v for v in _values(row)) for row in rows]
+        values: Sequence[Sequence[object]] = rows
+        if self._db.dialect.name != "sqlite":  # SQLite stores a bool as 0 or 1 by itself
+            values = [tuple(int(v) if isinstance(v, bool) else v for v in row) for row in rows]
         try:
             with self._db.transaction() as db:
                 db.executemany(_INSERT, values)
@@ -156,10 +159,6 @@ class TraceStore:
             return self._db.query(sql, params)
         except self._db.errors as exc:
             raise StoreError(f"{self.url}: cannot read traces: {exc}") from exc
-
-
-def _values(row: TraceRow) -> tuple[object, ...]:
-    return tuple(getattr(row, name) for name in _COLUMNS)
 
 
 def _row(values: Sequence[object]) -> TraceRow:

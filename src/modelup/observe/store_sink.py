@@ -1,0 +1,156 @@
+"""The project store's trace sink, for runs and for ``modelup serve``.
+
+A record is encoded where it is made (on the event loop) into the row the store keeps; batches of
+rows (every 256 records or every second, and on close) go to the trace writer, a process of its
+own (``modelup.store.trace_writer``) that inserts and commits them. A thread here feeds it, so
+the event loop never waits on the pipe. Neither the insert nor the commit runs in this process: on
+a busy run they cost as much as making the records, and a writer thread here measured no faster
+than writing inline, contending with the event loop for the GIL (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+
+from modelup.config.store_url import StoreLocation
+from modelup.observe.record import TraceRecord
+from modelup.observe.recorder import GateOutcome
+from modelup.store.trace_writer import PROTOCOL, WriterSetup
+from modelup.store.traces import TraceRow, store_time
+
+_BATCH = 256
+_BATCH_S = 1.0
+_IN_FLIGHT = 16
+"""Batches handed to the feeder and not yet sent; past that, ``flush`` waits (a store slower
+than the calls costs time, not unbounded memory)."""
+_CLOSE_TIMEOUT_S = 300.0
+
+
+def store_row(record: TraceRecord) -> TraceRow:
+    """``record`` as the store keeps it: the columns queries filter on, and its JSON."""
+    return TraceRow(
+        record.span_id,
+        record.trace_id,
+        store_time(record.finished_at),
+        record.source,
+        record.run_id,
+        record.workflow,
+        record.workflow_version,
+        record.case_id,
+        record.requested_model,
+        record.resolved_model,
+        record.failed,
+        record.overridden,
+        record.drift,
+        record.error is not None,
+        record.trace_version,
+        record.to_json().decode("utf-8"),
+    )
+
+
+class StoreSink:
+    """Hands records to a trace writer process, in batches; the writer deletes those older than
+    ``retention_days`` (0 or ``None``: none) first. Never raises for what the store or the
+    writer cannot do: that is a warning, returned by ``close``."""
+
+    def __init__(self, url: StoreLocation, *, retention_days: float | None = None) -> None:
+        self.warnings: list[str] = []
+        self._pending: list[TraceRow] = []
+        self._started = 0.0
+        self._batches: queue.Queue[list[TraceRow] | None] = queue.Queue(maxsize=_IN_FLIGHT)
+        self._broken = False
+        self._process: subprocess.Popen[bytes] | None = None
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", "modelup.store.trace_writer"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,  # a Ctrl-C reaches the run, which closes the writer
+            )
+        except OSError as error:
+            self._fail(f"cannot start the trace writer: {error.strerror or error}")
+            return
+        setup = WriterSetup(url, retention_days)
+        self._feeder = threading.Thread(
+            target=self._feed, args=(setup,), name="modelup-traces", daemon=True
+        )
+        self._feeder.start()
+
+    def add(self, record: TraceRecord, *, closes_trace: bool) -> None:
+        if self._broken:
+            return
+        now = time.monotonic()
+        if not self._pending:
+            self._started = now
+        self._pending.append(store_row(record))
+        if len(self._pending) >= _BATCH or now - self._started > _BATCH_S:
+            self.flush()
+
+    def gate(self, workflow: str, run_id: str | None, outcomes: Sequence[GateOutcome]) -> None:
+        """The store keeps calls; a run's verdicts are in its history."""
+
+    def flush(self) -> None:
+        """Hand the pending rows to the writer (waiting only when it is ``_IN_FLIGHT`` batches
+        behind)."""
+        if self._broken or not self._pending:
+            return
+        rows, self._pending = self._pending, []
+        self._batches.put(rows)
+
+    def close(self) -> list[str]:
+        """Send what is pending, end the writer's input and wait for it to write everything."""
+        process = self._process
+        if process is None:
+            return self.warnings
+        self._process = None
+        self.flush()
+        self._batches.put(None)
+        self._feeder.join()
+        try:
+            out, err = process.communicate(timeout=_CLOSE_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            self.warnings.append(
+                f"traces not recorded: the trace writer did not finish in {_CLOSE_TIMEOUT_S:g} s"
+            )
+            return self.warnings
+        if process.returncode != 0:
+            detail = err.decode("utf-8", "replace").strip().splitlines()[-1:] or ["no output"]
+            self.warnings.append(
+                f"traces not recorded: the trace writer failed ({process.returncode}): {detail[0]}"
+            )
+            return self.warnings
+        try:
+            said = json.loads(out)
+            self.warnings += [str(line) for line in said]
+        except (ValueError, TypeError):
+            self.warnings.append("traces may not be recorded: the trace writer said nothing")
+        return self.warnings
+
+    def _feed(self, setup: WriterSetup) -> None:
+        """On the feeder thread: pickle each batch into the writer's input."""
+        process = self._process
+        assert process is not None and process.stdin is not None
+        pipe = process.stdin
+        try:
+            pickle.dump(setup, pipe, protocol=PROTOCOL)
+            while (rows := self._batches.get()) is not None:
+                pickle.dump(rows, pipe, protocol=PROTOCOL)
+            pipe.flush()
+        except (OSError, ValueError):  # the writer is gone: close() reads why
+            self._broken = True
+            while self._batches.get() is not None:  # let add() and close() go on
+                pass
+
+    def _fail(self, reason: str) -> None:
+        self.warnings.append(f"traces not recorded: {reason}")
+        self._broken = True
