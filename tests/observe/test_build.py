@@ -131,3 +131,22 @@ def test_a_lone_surrogate_in_model_text_is_written_and_read_back() -> None:
     data = record.to_json()
     data.decode("utf-8")
     assert TraceRecord.from_json(data).error == "HTTP 500: hostile \ud800 text"
+
+
+def test_equal_outcomes_share_check_traces_but_each_keep_scrubs_its_own_secrets() -> None:
+    workflow, cases = incident()
+    case = cases[0]
+    answer = triage_answer(escalate=False, steps=["restart pods"], cite="deploy-4821")
+    result = scored(workflow, case, answer)
+    plain = build_record(facts(workflow, case, result), **IDS, keep=Keep())
+    again = build_record(facts(workflow, case, result), **IDS, keep=Keep())
+    assert [a is b for a, b in zip(plain.checks, again.checks, strict=True)] == [True] * len(
+        plain.checks
+    )
+    note = next(c.note for c in plain.checks if c.name == "action_posture")
+    assert note is not None and "restart pods" in note
+    # The same outcomes under a Keep whose secret is in the note: scrubbed, not the cached one.
+    scrubbed = build_record(facts(workflow, case, result), **IDS, keep=Keep(secrets=("restart",)))
+    posture = next(c for c in scrubbed.checks if c.name == "action_posture")
+    assert posture.note is not None and "restart" not in posture.note and "***" in posture.note
+    assert "restart" not in json.dumps([c.note for c in scrubbed.checks])

@@ -116,3 +116,15 @@ def test_a_store_that_refuses_rows_is_a_warning(tmp_path: Path) -> None:
     assert warning.startswith("traces not recorded:") and "traces" in warning
     with pytest.raises(StoreError):
         _stored(str(url))
+
+
+def test_finish_sends_everything_and_close_waits_for_it(tmp_path: Path) -> None:
+    url = str(tmp_path / "store.sqlite")
+    sink = StoreSink(url)
+    recorder = TraceRecorder([sink])
+    made = _record_many(recorder, 300)
+    recorder.finish()  # returns without waiting for the writer
+    with pytest.raises(RuntimeError, match="after finish"):
+        _record_many(recorder, 1)
+    assert recorder.close() == []
+    assert sorted(r.span_id for r in _stored(url)) == sorted(r.span_id for r in made)

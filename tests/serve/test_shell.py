@@ -36,6 +36,8 @@ class Sink:
 
     def gate(self, *args: Any) -> None: ...
 
+    def finish(self) -> None: ...
+
     def close(self) -> list[str]:
         return []
 

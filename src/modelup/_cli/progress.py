@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.text import Text
 
+from modelup._cli.heap import settle_heap
 from modelup.evaluate.replay import ProgressCallback
 from modelup.evaluate.scoring import CaseResult
 from modelup.session.plan import RunPlan, tool_version
@@ -27,6 +28,7 @@ class ConsoleObserver(RunObserver):
 
     def planned(self, plan: RunPlan, *, run_id: str, resumed_calls: int | None) -> None:
         print_header(self.out, plan, tool_version())
+        settle_heap()  # the calls start next: this process is the command's own
         if resumed_calls is not None:
             self.out.print(
                 Text(f"Resuming run {run_id}: {resumed_calls} call(s) already done", "dim")

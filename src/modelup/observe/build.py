@@ -24,7 +24,7 @@ from modelup.observe.record import (
     inputs_sha256,
 )
 from modelup.workflow.base import CheckSpec, Workflow
-from modelup.workflow.checks import values_at
+from modelup.workflow.checks import CheckOutcome, values_at
 from modelup.workflow.checks_semantic import classify
 from modelup.workflow.policy import Policy, PolicyDecision
 
@@ -159,6 +159,38 @@ def _check(spec: CheckSpec, index: int, label_free: bool, outcome: Any, keep: Ke
     return found
 
 
+_CHECK_LISTS: dict[
+    tuple[int, Keep, tuple[CheckOutcome, ...]], tuple[_WorkflowView, tuple[CheckTrace, ...]]
+] = {}
+
+
+def _checks(
+    workflow: Workflow, view: _WorkflowView, outcomes: tuple[CheckOutcome, ...], keep: Keep
+) -> list[CheckTrace]:
+    """The checks' traces of one answer; answers with equal outcomes share them (a run has few
+    distinct combinations, and a dictionary lookup costs less than one check's trace). Keyed by
+    the ``Keep`` itself (its secrets), never its id, so a note is scrubbed of the right ones."""
+    key = (id(view), keep, outcomes)
+    found = _CHECK_LISTS.get(key)
+    if found is None or found[0] is not view:
+        traces = tuple(
+            _check(spec, index, label_free, outcome, keep)
+            for index, (spec, label_free, outcome) in enumerate(
+                zip(workflow.checks, view.label_free, outcomes, strict=False)
+            )
+        )
+        if len(_CHECK_LISTS) >= _CACHE_LIMIT:
+            _CHECK_LISTS.clear()
+        found = _CHECK_LISTS[key] = (view, traces)  # the view is kept: its id is not reused
+    return list(found[1])
+
+
+@lru_cache(maxsize=256)
+def _public(endpoint: str) -> str:
+    """The endpoint as a record keeps it (without credentials)."""
+    return public_endpoint(endpoint) if "://" in endpoint else endpoint
+
+
 @dataclass(frozen=True, slots=True)
 class Keep:
     """What of the content a record keeps, and which secrets it must never hold."""
@@ -193,12 +225,7 @@ def build_record(
     started = finished - timedelta(milliseconds=latency or 0.0)
     view = _view(workflow)
     case = _case(workflow, view, facts.fields)
-    checks = [
-        _check(spec, index, label_free, outcome, keep)
-        for index, (spec, label_free, outcome) in enumerate(
-            zip(workflow.checks, view.label_free, result.checks, strict=False)
-        )
-    ]
+    checks = _checks(workflow, view, result.checks, keep)
     policies = _policies(view, case, result.output)
     return TraceRecord(
         trace_id=trace_id,
@@ -222,7 +249,7 @@ def build_record(
         inputs=case.inputs if keep.inputs else None,
         inputs_sha256=case.inputs_sha256,
         provider=facts.provider,
-        endpoint=public_endpoint(facts.endpoint) if "://" in facts.endpoint else facts.endpoint,
+        endpoint=_public(facts.endpoint),
         requested_model=facts.requested_model,
         resolved_model=result.resolved_model,
         system_fingerprint=result.system_fingerprint,

@@ -225,6 +225,9 @@ class OtelSink:
         if closes_trace:
             self._emit(self._pending.pop(record.trace_id))
 
+    def finish(self) -> None:
+        """Nothing to hand over: spans leave on the span processor's own thread."""
+
     def gate(self, workflow: str, run_id: str | None, outcomes: Sequence[GateOutcome]) -> None:
         from opentelemetry.trace import SpanKind
 

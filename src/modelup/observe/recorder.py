@@ -44,6 +44,10 @@ class TraceSink(Protocol):
 
     def gate(self, workflow: str, run_id: str | None, outcomes: Sequence[GateOutcome]) -> None: ...
 
+    def finish(self) -> None:
+        """No more records: send what is held, without waiting for it."""
+        ...
+
     def close(self) -> list[str]:
         """Flush and close; returns warnings (never raises for what the sink could not do)."""
         ...
@@ -122,6 +126,11 @@ class TraceRecorder:
     def gate(self, workflow: str, run_id: str | None, outcomes: Sequence[GateOutcome]) -> None:
         for sink in self.sinks:
             sink.gate(workflow, run_id, outcomes)
+
+    def finish(self) -> None:
+        """No more records: every sink sends what it holds (``close`` then waits for it)."""
+        for sink in self.sinks:
+            sink.finish()
 
     def close(self) -> list[str]:
         warnings: list[str] = []

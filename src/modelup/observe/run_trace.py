@@ -46,6 +46,12 @@ class RunTracer:
         self._fields = {case.id: case.fields for case in dataset.cases}
         self._size = len(self.targets) * max(1, epochs)
         self.warnings = list(warnings)
+        self._requests = [
+            RequestParameters(
+                temperature=target.temperature, max_tokens=target.max_tokens, seed=target.seed
+            )
+            for target in self.targets
+        ]
 
     def on_result(self, index: int, result: CaseResult) -> None:
         target = self.targets[index]
@@ -60,9 +66,7 @@ class RunTracer:
             role=target.role,
             run_id=self.run_id,
             price=target.price,
-            request=RequestParameters(
-                temperature=target.temperature, max_tokens=target.max_tokens, seed=target.seed
-            ),
+            request=self._requests[index],
         )
         self.recorder.record(facts, group=result.case_id, size=self._size)
 
@@ -71,6 +75,11 @@ class RunTracer:
             GateOutcome(c.candidate, c.verdict.value, c.reasons) for c in decision.candidates
         ]
         self.recorder.gate(self.workflow.name, self.run_id, outcomes)
+
+    def finish(self) -> None:
+        """The calls are over: the sinks send what they hold, without waiting (``close``
+        waits), so the store writes while the report is made."""
+        self.recorder.finish()
 
     def close(self) -> list[str]:
         return self.warnings + self.recorder.close()

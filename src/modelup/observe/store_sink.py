@@ -66,6 +66,7 @@ class StoreSink:
         self._started = 0.0
         self._batches: queue.Queue[list[TraceRow] | None] = queue.Queue(maxsize=_IN_FLIGHT)
         self._broken = False
+        self._finished = False
         self._process: subprocess.Popen[bytes] | None = None
         try:
             self._process = subprocess.Popen(
@@ -85,6 +86,8 @@ class StoreSink:
         self._feeder.start()
 
     def add(self, record: TraceRecord, *, closes_trace: bool) -> None:
+        if self._finished:
+            raise RuntimeError("a trace record after finish(): it could not be written")
         if self._broken:
             return
         now = time.monotonic()
@@ -105,14 +108,21 @@ class StoreSink:
         rows, self._pending = self._pending, []
         self._batches.put(rows)
 
+    def finish(self) -> None:
+        """Send what is pending and end the writer's input; ``close`` waits for it."""
+        if self._process is None or self._finished:
+            return
+        self.flush()
+        self._finished = True
+        self._batches.put(None)
+
     def close(self) -> list[str]:
         """Send what is pending, end the writer's input and wait for it to write everything."""
+        self.finish()
         process = self._process
         if process is None:
             return self.warnings
         self._process = None
-        self.flush()
-        self._batches.put(None)
         self._feeder.join()
         try:
             out, err = process.communicate(timeout=_CLOSE_TIMEOUT_S)

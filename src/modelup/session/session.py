@@ -188,6 +188,7 @@ class Session:
                 raise
             if tracer is not None:
                 tracer.decided(executed.decision)
+                tracer.finish()  # the store writes the last records while the report is made
             from modelup.report.io import read_report, report_filename, unique_path
 
             with executed.report as spooled:
