@@ -12,8 +12,9 @@ import pytest
 from modelup.config.settings import Settings
 from modelup.observe import otel
 from modelup.observe.build import Keep
-from modelup.observe.otel import SEMCONV_VERSION, open_otel_sink, otel_destination
+from modelup.observe.otel import SEMCONV_VERSION, open_otel_sink
 from modelup.observe.recorder import GateOutcome, TraceRecorder
+from modelup.observe.wanted import otel_destination
 from support.otlp_receiver import OtlpReceiver
 from support.traces import facts, incident, scored, triage_answer
 

@@ -145,7 +145,6 @@ def run(
     # The stages are imported here, not with the module: ``modelup --help`` never needs them.
     from modelup._cli.progress import ConsoleObserver
     from modelup.config.loading import find_config_file, load_settings
-    from modelup.report.render import terminal as view
     from modelup.session.session import Session
 
     out = Console(soft_wrap=True)
@@ -172,6 +171,10 @@ def run(
         else:
             errors.print("Interrupted: no report written.")
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    # Imported after the run (a thread imports it while the calls are in flight): the first
+    # call does not wait for the terminal report's modules.
+    from modelup.report.render import terminal as view
+
     view.print_results(out, result.report, result.failures)
     label_free = result.report.label_free
     if label_free is not None:

@@ -13,7 +13,6 @@ modelup's own fields are ``modelup.*`` attributes. Spans are exported by the SDK
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,7 @@ from urllib.parse import urlsplit
 from modelup.config.settings import Settings
 from modelup.observe.record import TraceRecord
 from modelup.observe.recorder import GateOutcome
+from modelup.observe.wanted import otel_destination
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import ReadableSpan
@@ -31,20 +31,7 @@ OTEL_EXTRA = "pip install 'modelup[otel]'"
 SEMCONV_VERSION = "1.38.0"
 SCHEMA_URL = f"https://opentelemetry.io/schemas/{SEMCONV_VERSION}"
 EVALUATION_EVENT = "gen_ai.evaluation.result"
-_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 _EXPORTER_LOGGERS = ("opentelemetry.exporter.otlp.proto.http", "opentelemetry.sdk.trace.export")
-
-
-def otel_destination(settings: Settings) -> str | None:
-    """Where spans go: ``[otel] endpoint``, else the standard environment variables; ``None``
-    when neither is set (nothing is exported)."""
-    if settings.otel.endpoint:
-        return settings.otel.endpoint
-    for name in _ENDPOINT_VARIABLES:
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    return None
 
 
 def _ns(moment: datetime) -> int:
@@ -386,5 +373,4 @@ __all__ = [
     "evaluation_events",
     "header_secrets",
     "open_otel_sink",
-    "otel_destination",
 ]

@@ -27,6 +27,7 @@ from modelup.evaluate.scoring import CaseResult
 from modelup.models.base import ModelClient
 from modelup.models.cache import CachedClient
 from modelup.models.journal import Journal, JournaledClient
+from modelup.observe.wanted import tracing_wanted
 from modelup.session.checkpoint import (
     SavedRun,
     create_checkpoint,
@@ -142,17 +143,18 @@ class Session:
         trace_warnings: list[str] = []
         try:
             clients = _compose(plan, clients, recording, saved)
-            from modelup.observe.run_trace import open_run_tracer
+            if tracing_wanted(plan.settings):  # else the recorder is not even imported
+                from modelup.observe.run_trace import open_run_tracer
 
-            tracer = open_run_tracer(
-                plan.settings,
-                workflow=plan.workflow,
-                dataset=plan.dataset,
-                targets=plan.targets,
-                run_id=run_id,
-                client=plan.client_kind,
-                service_version=tool_version(),
-            )
+                tracer = open_run_tracer(
+                    plan.settings,
+                    workflow=plan.workflow,
+                    dataset=plan.dataset,
+                    targets=plan.targets,
+                    run_id=run_id,
+                    client=plan.client_kind,
+                    service_version=tool_version(),
+                )
             grader = None
             if plan.grader is not None:
                 # The grader gets the same middleware as the models under test.
