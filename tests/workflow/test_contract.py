@@ -109,3 +109,39 @@ def test_a_run_with_a_deeply_nested_answer_completes() -> None:
     report = asyncio.run(execute(plan, clients))
     assert report.models[1].summary["structured_output_rate"] == 0.0
     assert "nests deeper than 64 levels" in report.models[1].cases[0].notes[0]
+
+
+def test_every_bundled_contract_is_a_valid_schema() -> None:
+    # The loader does not check the bundled contracts on every start (jsonschema's import): here.
+    from modelup.workflow.bundled import BUNDLED_FILES
+    from modelup.workflow.catalog import get_workflow
+    from modelup.workflow.contract import check_contract
+
+    assert BUNDLED_FILES
+    for name in BUNDLED_FILES:
+        check_contract(get_workflow(name).contract)
+
+
+def test_jsonschema_is_imported_only_when_an_answer_is_invalid() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import json, sys\n"
+        "from modelup.workflow.contract import Contract\n"
+        f"contract = Contract({SCHEMA!r}, checked=True)\n"
+        f"assert contract.parse(json.dumps({GOOD!r})).valid\n"
+        "print('jsonschema' in sys.modules)\n"
+        "outcome = contract.parse(json.dumps({'category': 3}))\n"
+        "print('jsonschema' in sys.modules, outcome.valid, len(outcome.errors))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split("\n")[:2] == ["False", "True False 2"]
+
+
+def test_an_unchecked_contract_is_checked_and_a_checked_one_is_trusted() -> None:
+    with pytest.raises(WorkflowError, match="not a valid JSON Schema"):
+        Contract({"type": 12})
+    assert Contract({"type": 12}, checked=True) is not None  # the caller vouched for it

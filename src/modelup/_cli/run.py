@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from modelup._cli.common import EXIT_INTERRUPTED, VERDICT_EXIT, fail
+from modelup._warm import import_in_background
 from modelup.errors import ClientError, ModelupError
 
 if TYPE_CHECKING:
@@ -115,6 +116,9 @@ def run(
       modelup run --live --base-url http://localhost:11434/v1 \\
           --baseline gpt-oss:20b --candidate qwen3:8b   # two models on Ollama
     """
+    # The HTTP client's import loads the TLS certificates outside the GIL: on a thread, that
+    # overlaps the configuration's and the stages' imports below.
+    import_in_background(("aiohttp",))
     flags: dict[str, dict[str, object]] = {
         "experiment": {
             "use_mock_client": mock,

@@ -50,7 +50,7 @@ class Scorer:
 
     def __init__(self, workflow: Workflow) -> None:
         self.workflow = workflow
-        self._contract = Contract(workflow.contract)
+        self._contract = Contract(workflow.contract, checked=True)  # checked on loading
         self._checks = tuple((spec, get_check(spec.kind)) for spec in workflow.checks)
 
     def score(self, case: EvalCase, response: ChatResponse, *, epoch: int = 0) -> CaseResult:

@@ -7,15 +7,13 @@ figures and statistics, so memory does not grow with the number of cases.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import importlib
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from modelup._warm import import_in_background
 from modelup.errors import NoEvidenceError
 from modelup.evaluate.clients import make_clients
 from modelup.evaluate.replay import ProgressCallback, ResultSink, replay_to
@@ -34,6 +32,7 @@ if TYPE_CHECKING:
     from modelup.report.schema import LabelFreeRecord, Report
 
 END_OF_RUN = (
+    "jsonschema",  # the contract's words for an invalid answer (its first use)
     "modelup.decide.decision",
     "modelup.decide.evidence",
     "modelup.report.build",
@@ -42,25 +41,13 @@ END_OF_RUN = (
     "modelup.store.history",
 )
 """What a run needs once its calls are answered: imported while the calls are in flight
-(``warm_up``), so that neither the first call nor the verdict waits for it."""
+(``import_in_background``), so that neither the first call nor the verdict waits for it."""
 
 
-def warm_up(modules: Sequence[str]) -> threading.Thread:
-    """Import ``modules`` and numpy in a background thread; an import that fails there is
-    simply done again (and raises) where it is needed."""
+def _load_numpy() -> None:
+    from modelup.decide import bootstrap
 
-    def load() -> None:
-        for name in modules:
-            with contextlib.suppress(Exception):
-                importlib.import_module(name)
-        from modelup.decide import bootstrap
-
-        with contextlib.suppress(Exception):
-            bootstrap.load_numpy()
-
-    thread = threading.Thread(target=load, name="modelup-warm-up", daemon=True)
-    thread.start()
-    return thread
+    bootstrap.load_numpy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +118,7 @@ async def execute_spooled(
     sink: ResultSink = keep if grading is None else _both(keep, grading.add)
 
     graded = None
-    warm_up(END_OF_RUN)
+    import_in_background(END_OF_RUN, then=_load_numpy)
     try:
         try:
             if grading is not None:

@@ -50,7 +50,7 @@ def build_authority(
         )
     safe = dict(declared.safe_default) if declared.safe_default is not None else None
     if safe is not None:
-        outcome = Contract(contract).parse(json.dumps(safe))
+        outcome = Contract(contract, checked=True).parse(json.dumps(safe))
         if not outcome.strict_valid:
             raise WorkflowError(
                 "authority.safe_default: does not satisfy the contract: "

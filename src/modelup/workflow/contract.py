@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 from modelup.errors import WorkflowError
 
@@ -42,18 +40,39 @@ class ParseOutcome:
     errors: tuple[str, ...] = ()
 
 
-class Contract:
-    """A JSON Schema contract with the parse-and-repair rules around it."""
+def check_contract(schema: Mapping[str, Any]) -> None:
+    """Raise ``WorkflowError`` unless ``schema`` is a valid JSON Schema (draft 2020-12)."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
 
-    def __init__(self, schema: Mapping[str, Any]) -> None:
-        try:
-            Draft202012Validator.check_schema(dict(schema))
-        except SchemaError as exc:
-            raise WorkflowError(
-                f"output contract is not a valid JSON Schema: {exc.message}"
-            ) from exc
-        self._validator = Draft202012Validator(dict(schema))
+    try:
+        Draft202012Validator.check_schema(dict(schema))
+    except SchemaError as exc:
+        raise WorkflowError(f"output contract is not a valid JSON Schema: {exc.message}") from exc
+
+
+class Contract:
+    """A JSON Schema contract with the parse-and-repair rules around it.
+
+    The schema is checked here unless ``checked`` says it already was (a workflow's contract:
+    the loader checks a workflow file's, and the bundled ones are checked by the tests). A
+    document is confirmed valid by a compiled validator when the schema allows it; jsonschema,
+    which alone decides what is invalid and words why, is imported only when first needed, so a
+    run's first call does not wait for it."""
+
+    def __init__(self, schema: Mapping[str, Any], *, checked: bool = False) -> None:
+        self._schema = dict(schema)
+        if not checked:
+            check_contract(self._schema)
+        self._validator: Any = None
         self._confirm_valid = _fast_validator(schema)
+
+    def _jsonschema(self) -> Any:
+        if self._validator is None:
+            from jsonschema import Draft202012Validator
+
+            self._validator = Draft202012Validator(self._schema)
+        return self._validator
 
     def parse(self, raw: str) -> ParseOutcome:
         strict = _load_object(raw)
@@ -76,7 +95,9 @@ class Contract:
             return (f"(root): the answer nests deeper than {MAX_DEPTH} levels",)
         if self._confirm_valid is not None and self._confirm_valid(document):
             return ()
-        found = sorted(self._validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+        found = sorted(
+            self._jsonschema().iter_errors(document), key=lambda e: list(e.absolute_path)
+        )
         messages = []
         for error in found[:_MAX_ERRORS]:
             where = "/".join(str(part) for part in error.absolute_path) or "(root)"

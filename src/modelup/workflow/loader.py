@@ -30,10 +30,11 @@ from modelup.workflow.base import (
     Simulator,
     Workflow,
 )
+from modelup.workflow.bundled import BUNDLED_DIRECTORY
 from modelup.workflow.case_fields import CaseFieldDecl, case_model
 from modelup.workflow.checks import check_params_model
 from modelup.workflow.checks_semantic import python_check
-from modelup.workflow.contract import Contract
+from modelup.workflow.contract import check_contract
 from modelup.workflow.file_format import (
     CheckDecl,
     GateDecl,
@@ -227,10 +228,12 @@ def _contract(declared: dict[str, Any] | str, path: Path) -> dict[str, Any]:
         if not isinstance(schema, dict):
             raise WorkflowError(f"contract: {file} must hold a JSON Schema object")
         declared = schema
-    try:
-        Contract(declared)
-    except WorkflowError as exc:
-        raise WorkflowError(f"contract: {exc}") from None
+    if not path.resolve().is_relative_to(BUNDLED_DIRECTORY.resolve()):
+        # A bundled contract is checked by the tests, not on every start (jsonschema's import).
+        try:
+            check_contract(declared)
+        except WorkflowError as exc:
+            raise WorkflowError(f"contract: {exc}") from None
     return declared
 
 
