@@ -185,3 +185,39 @@ def test_bootstrap_rejects_bad_input(
 ) -> None:
     with pytest.raises(ValueError):
         paired_bootstrap_ci(baseline, candidate, **kwargs)
+
+
+def test_bootstraps_from_one_state_share_their_draws_and_stay_bit_for_bit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run's figures are bootstrapped from one seed over the same cases: the later ones reuse
+    the first one's draws, and every figure is still the pure-Python reference's."""
+    np = pytest.importorskip("numpy")
+    monkeypatch.setattr(bootstrap, "_SHARED", {})
+    rng = random.Random(0)
+    flags = [float(rng.random() < 0.3) - float(rng.random() < 0.3) for _ in range(700)]
+    scores = [rng.uniform(-1.0, 1.0) for _ in range(700)]
+    kept: list[object] = []
+    for diffs in (flags, scores, flags):
+        python, fast = random.Random(11), random.Random(11)
+        expected = bootstrap._resample_means_python(diffs, 900, python)
+        assert bootstrap._resample_means_numpy(np, diffs, 900, fast) == expected
+        assert fast.getstate() == python.getstate()
+        ((key, (blocks, _after)),) = bootstrap._SHARED.items()
+        assert key[1:] == (700, 900) and blocks[0].dtype == np.uint16
+        kept.append(blocks)
+    assert kept[0] is kept[1] is kept[2]  # drawn once, handed out again
+    bootstrap._resample_means_numpy(np, flags, 900, random.Random(12))  # another state
+    ((_key, (blocks, _after)),) = bootstrap._SHARED.items()
+    assert blocks is not kept[0]
+
+
+def test_draws_too_large_to_keep_are_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    np = pytest.importorskip("numpy")
+    monkeypatch.setattr(bootstrap, "_SHARED", {})
+    monkeypatch.setattr(bootstrap, "_MAX_SHARED_DRAWS", 1000)
+    diffs = [0.0, 1.0] * 300
+    python, fast = random.Random(2), random.Random(2)
+    expected = bootstrap._resample_means_python(diffs, 50, python)
+    assert bootstrap._resample_means_numpy(np, diffs, 50, fast) == expected
+    assert bootstrap._SHARED == {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,32 +144,66 @@ _MAX_CLASSES = 64
 def _resample_means_numpy(
     np: Any, diffs: list[float], resamples: int, rng: random.Random
 ) -> list[float]:
-    # ``rng.choices(diffs, k=n)`` picks ``diffs[floor(random() * n)]`` k times, and ``random()``
-    # is MT19937's 53-bit double ((a >> 5) * 2**26 + (b >> 6)) / 2**53. numpy's legacy
-    # ``RandomState.random_sample`` computes exactly that double from the same generator, so
-    # handed ``rng``'s state it continues the very same stream; ``u * n`` is the same IEEE
-    # product, and truncating a non-negative float is ``floor``.
-    version, internal, gauss = rng.getstate()
-    generator = np.random.RandomState()
-    generator.set_state(("MT19937", np.array(internal[:-1], dtype=np.uint32), internal[-1]))
     n = len(diffs)
     values = np.array(diffs, dtype=np.float64)
     counted = _counted_sums(np, values)
-    per_block = max(1, _NUMPY_BLOCK // n)
     fsum = math.fsum
     means: list[float] = []
-    while len(means) < resamples:
-        block = min(per_block, resamples - len(means))
-        drawn = (generator.random_sample((block, n)) * float(n)).astype(np.intp)
+    for drawn in _draws(np, rng, n, resamples):
         if counted is None:
             # Each resample's values, in draw order, through ``math.fsum`` as before.
             means += [fsum(row) / n for row in values[drawn].tolist()]
         else:
             means += [total / n for total in counted(drawn)]
-    # Leave ``rng`` where ``choices`` would have left it.
-    _name, key, position = generator.get_state()[:3]
-    rng.setstate((version, (*(int(word) for word in key), int(position)), gauss))
     return means
+
+
+_MAX_SHARED_DRAWS = 1 << 22
+"""Draws kept for the next bootstrap from the same state (at most 8 MB, as 16-bit indices when
+there are fewer than 65,536 cases): a run's figures are bootstrapped with one seed over the same
+cases, so they draw the very same indices."""
+_SHARED: dict[tuple[Any, int, int], tuple[list[Any], Any]] = {}
+
+
+def _draws(np: Any, rng: random.Random, n: int, resamples: int) -> Iterator[Any]:
+    """Blocks of resamples, each row the ``n`` indices ``rng.choices(range(n), k=n)`` picks,
+    in the order it picks them; ``rng`` is left where ``choices`` would have left it.
+
+    ``rng.choices`` picks ``floor(random() * n)``, and ``random()`` is MT19937's 53-bit double
+    ((a >> 5) * 2**26 + (b >> 6)) / 2**53. numpy's legacy ``RandomState.random_sample``
+    computes exactly that double from the same generator, so handed ``rng``'s state it
+    continues the very same stream; ``u * n`` is the same IEEE product, and truncating a
+    non-negative float is ``floor``. The same state, size and count draw the same blocks, so the
+    last ones drawn are kept and handed out again."""
+    state = rng.getstate()
+    key = (state, n, resamples)
+    found = _SHARED.get(key)
+    if found is not None:
+        blocks, after = found
+        rng.setstate(after)
+        yield from blocks
+        return
+    version, internal, gauss = state
+    generator = np.random.RandomState()
+    generator.set_state(("MT19937", np.array(internal[:-1], dtype=np.uint32), internal[-1]))
+    keep = n * resamples <= _MAX_SHARED_DRAWS
+    index_type = np.uint16 if n <= 1 << 16 else np.int32
+    kept: list[Any] = []
+    per_block = max(1, _NUMPY_BLOCK // n)
+    done = 0
+    while done < resamples:
+        block = min(per_block, resamples - done)
+        drawn = (generator.random_sample((block, n)) * float(n)).astype(np.intp)
+        done += block
+        if keep:
+            kept.append(drawn.astype(index_type))
+        yield drawn
+    _name, words, position = generator.get_state()[:3]
+    after = (version, (*(int(word) for word in words), int(position)), gauss)
+    rng.setstate(after)
+    if keep:
+        _SHARED.clear()
+        _SHARED[key] = (kept, after)
 
 
 def _counted_sums(np: Any, values: Any) -> Any:
