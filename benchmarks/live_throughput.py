@@ -77,6 +77,7 @@ def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dic
     report; no terminal, no history); timed, in this process."""
     from contextlib import contextmanager
 
+    from modelup._cli.heap import settle_heap
     from modelup.session.session import RunObserver, Session
 
     counts = {"results": 0, "cached": 0}
@@ -90,6 +91,9 @@ def run_phase(work: Path, base_url: str, dataset: Path, concurrency: int) -> dic
         last[1] = time.process_time()
 
     class Timing(RunObserver):
+        def planned(self, plan: Any, *, run_id: str, resumed_calls: int | None) -> None:
+            settle_heap()  # as ``modelup run``'s own observer does before the calls
+
         @contextmanager
         def progress(self, plan: Any) -> Any:
             replay_started[:] = [time.perf_counter(), time.process_time()]

@@ -4,7 +4,9 @@ result callback) and the decision to ``decided``; the replay and the scoring kno
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Literal
 
 from modelup.config.settings import Settings
@@ -20,6 +22,8 @@ from modelup.observe.store_sink import StoreSink
 from modelup.workflow.base import Workflow
 
 SIMULATED_PROVIDER = "modelup.simulated"
+_BATCH = 128
+"""Results noted before their records are made."""
 
 
 class RunTracer:
@@ -46,6 +50,7 @@ class RunTracer:
         self._fields = {case.id: case.fields for case in dataset.cases}
         self._size = len(self.targets) * max(1, epochs)
         self.warnings = list(warnings)
+        self._pending: list[tuple[int, CaseResult, float]] = []
         self._requests = [
             RequestParameters(
                 temperature=target.temperature, max_tokens=target.max_tokens, seed=target.seed
@@ -54,23 +59,36 @@ class RunTracer:
         ]
 
     def on_result(self, index: int, result: CaseResult) -> None:
-        target = self.targets[index]
-        facts = CallFacts(
-            workflow=self.workflow,
-            result=result,
-            fields=self._fields.get(result.case_id, {}),
-            requested_model=target.model,
-            endpoint=target.endpoint,
-            source="run",
-            provider=self.provider,
-            role=target.role,
-            run_id=self.run_id,
-            price=target.price,
-            request=self._requests[index],
-        )
-        self.recorder.record(facts, group=result.case_id, size=self._size)
+        """Note the result and when it arrived; records are made ``_BATCH`` at a time."""
+        self._pending.append((index, result, time.time()))
+        if len(self._pending) >= _BATCH:
+            self._record_pending()
+
+    def _record_pending(self) -> None:
+        # In batches: made one after another, the records' code and data stay in the CPU's
+        # caches; made between the replay's other work, each cost about three times as much
+        # (docs/benchmarks.md).
+        pending, self._pending = self._pending, []
+        for index, result, arrived in pending:
+            target = self.targets[index]
+            facts = CallFacts(
+                workflow=self.workflow,
+                result=result,
+                fields=self._fields.get(result.case_id, {}),
+                requested_model=target.model,
+                endpoint=target.endpoint,
+                source="run",
+                provider=self.provider,
+                finished_at=datetime.fromtimestamp(arrived, UTC),
+                role=target.role,
+                run_id=self.run_id,
+                price=target.price,
+                request=self._requests[index],
+            )
+            self.recorder.record(facts, group=result.case_id, size=self._size)
 
     def decided(self, decision: Decision) -> None:
+        self._record_pending()
         outcomes = [
             GateOutcome(c.candidate, c.verdict.value, c.reasons) for c in decision.candidates
         ]
@@ -79,9 +97,12 @@ class RunTracer:
     def finish(self) -> None:
         """The calls are over: the sinks send what they hold, without waiting (``close``
         waits), so the store writes while the report is made."""
+        self._record_pending()
         self.recorder.finish()
 
     def close(self) -> list[str]:
+        if not self.recorder.finished:
+            self._record_pending()
         return self.warnings + self.recorder.close()
 
 
