@@ -11,6 +11,7 @@ than writing inline, contending with the event loop for the GIL (docs/benchmarks
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import queue
 import subprocess
@@ -150,12 +151,11 @@ class StoreSink:
         """On the feeder thread: pickle each batch into the writer's input."""
         process = self._process
         assert process is not None and process.stdin is not None
-        pipe = process.stdin
+        pipe = process.stdin.fileno()
         try:
-            pickle.dump(setup, pipe, protocol=PROTOCOL)
+            _write_all(pipe, pickle.dumps(setup, protocol=PROTOCOL))
             while (rows := self._batches.get()) is not None:
-                pickle.dump(rows, pipe, protocol=PROTOCOL)
-            pipe.flush()
+                _write_all(pipe, pickle.dumps(rows, protocol=PROTOCOL))
         except (OSError, ValueError):  # the writer is gone: close() reads why
             self._broken = True
             while self._batches.get() is not None:  # let add() and close() go on
@@ -164,3 +164,12 @@ class StoreSink:
     def _fail(self, reason: str) -> None:
         self.warnings.append(f"traces not recorded: {reason}")
         self._broken = True
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write ``data`` to the pipe ``fd`` in as few system calls as it takes (one, unless a
+    signal interrupts it): the GIL is released for the whole of each, so the event loop is not
+    made to hand it over for every 64 KB the pipe holds, as a buffered file's writes would."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
