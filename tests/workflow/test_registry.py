@@ -71,3 +71,12 @@ def test_a_deferred_file_must_declare_the_name_it_was_registered_under(
     registry.register_deferred("misnamed-for-test", lambda: support_ops)
     with pytest.raises(WorkflowError, match="declares 'support-ops'"):
         get_workflow("misnamed-for-test")
+
+
+def test_a_workflow_registered_from_python_has_its_contract_checked() -> None:
+    broken = dataclasses.replace(
+        get_workflow("support-ops"), name="support-ops-broken-contract", contract={"type": 12}
+    )
+    with pytest.raises(WorkflowError, match="not a valid JSON Schema"):
+        register_workflow(broken)
+    assert "support-ops-broken-contract" not in workflow_names()

@@ -8,6 +8,7 @@ from typing import Any
 
 from modelup.errors import WorkflowError
 from modelup.workflow.base import Simulator, Workflow
+from modelup.workflow.contract import check_contract
 from modelup.workflow.policy import Policy
 from modelup.workflow.references import resolve
 
@@ -26,7 +27,14 @@ _BUILTIN_SIMULATORS = {
 
 
 def register_workflow(workflow: Workflow, *, replace: bool = False) -> Workflow:
-    """Make ``workflow`` available by its name; refuses to shadow another unless ``replace``."""
+    """Make ``workflow`` available by its name; refuses to shadow another unless ``replace``.
+    Its output contract is checked here (a workflow file's is checked as the file loads): the
+    run trusts a registered workflow's contract."""
+    check_contract(workflow.contract)
+    return _register(workflow, replace=replace)
+
+
+def _register(workflow: Workflow, *, replace: bool) -> Workflow:
     if (workflow.name in _REGISTRY or workflow.name in _DEFERRED) and not replace:
         raise WorkflowError(f"workflow {workflow.name!r} is already registered")
     _DEFERRED.pop(workflow.name, None)
@@ -47,7 +55,7 @@ def registered(name: str) -> Workflow | None:
         workflow = _DEFERRED[name]()
         if workflow.name != name:
             raise WorkflowError(f"the file of workflow {name!r} declares {workflow.name!r}")
-        register_workflow(workflow, replace=True)
+        _register(workflow, replace=True)  # loaded from its file: checked as it loaded
     return _REGISTRY.get(name)
 
 
