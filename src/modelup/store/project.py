@@ -9,11 +9,14 @@ from modelup.store.migrations import migrate
 from modelup.store.schema import MIGRATIONS
 
 
-def open_project_database(url: StoreLocation, *, create: bool = True) -> Database | None:
+def open_project_database(
+    url: StoreLocation, *, create: bool = True, what: str = "history store"
+) -> Database | None:
     """Connect to the project store at ``url`` (a path, ``sqlite:///path`` or
     ``postgresql://...``) and run its pending migrations. With ``create=False`` a store nothing
     was recorded in yet (a missing file, a database without modelup's tables) is ``None``
-    rather than created."""
+    rather than created. ``what`` names the store in the error for a database that is not
+    one."""
     location = parse_store_url(url)
     if location.path is not None and not location.path.exists() and not create:
         return None
@@ -25,7 +28,7 @@ def open_project_database(url: StoreLocation, *, create: bool = True) -> Databas
         migrate(db, MIGRATIONS, kind="store")
     except db.errors as exc:
         db.close()
-        raise StoreError(f"{location}: not a modelup history store: {exc}") from exc
+        raise StoreError(f"{location}: not a modelup {what}: {exc}") from exc
     except BaseException:
         db.close()
         raise

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from modelup.config.store_url import StoreLocation, StoreUrl, parse_store_url
+from modelup.config.store_url import StoreLocation, StoreUrl
 from modelup.errors import StoreError
-from modelup.store.database import Database, connect, upsert
-from modelup.store.migrations import migrate
-from modelup.store.schema import MIGRATIONS
+from modelup.store.database import Database, upsert
+from modelup.store.project import open_project_database
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
@@ -172,19 +171,7 @@ def _row(values: Sequence[object]) -> TraceRow:
 def open_trace_store(url: StoreLocation, *, create: bool = True) -> TraceStore | None:
     """Open (and migrate) the project store at ``url`` for traces. With ``create=False`` a
     store nothing was recorded in yet is ``None`` rather than created."""
-    location = parse_store_url(url)
-    if location.path is not None and not location.path.exists() and not create:
+    db = open_project_database(url, create=create, what="store")
+    if db is None:
         return None
-    db = connect(location, create=create)
-    try:
-        if not create and not db.table_exists("_migrations"):
-            db.close()
-            return None
-        migrate(db, MIGRATIONS, kind="store")
-    except db.errors as exc:
-        db.close()
-        raise StoreError(f"{location}: not a modelup store: {exc}") from exc
-    except BaseException:
-        db.close()
-        raise
     return TraceStore(db)
