@@ -89,8 +89,6 @@ class TraceRecorder:
         self.drift = DriftTracker()
         self._open: dict[str, _Open] = {}
         self.recorded = 0
-        self.finished = False
-        """``finish`` was called: no more records."""
 
     def record(self, facts: CallFacts, *, group: str | None = None, size: int = 1) -> TraceRecord:
         """Record one call. Calls with the same ``group`` (a case) share a trace, which is
@@ -131,7 +129,6 @@ class TraceRecorder:
 
     def finish(self) -> None:
         """No more records: every sink sends what it holds (``close`` then waits for it)."""
-        self.finished = True
         for sink in self.sinks:
             sink.finish()
 

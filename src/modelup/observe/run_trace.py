@@ -103,8 +103,7 @@ class RunTracer:
         self.recorder.finish()
 
     def close(self) -> list[str]:
-        if not self.recorder.finished:
-            self._record_pending()
+        self._record_pending()  # none after finish(), which made them
         return self.warnings + self.recorder.close()
 
 
