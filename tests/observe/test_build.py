@@ -121,6 +121,9 @@ def test_a_stored_record_with_an_unknown_key_or_a_wrong_type_is_refused() -> Non
         TraceRecord.from_json(json.dumps({**data, "smuggled": 1}))
     with pytest.raises(pydantic.ValidationError, match="validation"):
         TraceRecord.from_json(json.dumps({**data, "validation": "maybe"}))
+    checks = [{**data["checks"][0], "smuggled": 1}]
+    with pytest.raises(pydantic.ValidationError, match=r"checks\.0\.smuggled"):
+        TraceRecord.from_json(json.dumps({**data, "checks": checks}))
 
 
 def test_a_lone_surrogate_in_model_text_is_written_and_read_back() -> None:

@@ -33,9 +33,10 @@ _HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 _TIMEOUT = re.compile(r"time(d)? ?out", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CallFacts:
-    """What the run or the shell knows of one finished call, scored."""
+    """What the run or the shell knows of one finished call, scored. Made for every call and
+    read once, so not frozen (a frozen dataclass costs three times as much to make)."""
 
     workflow: Workflow
     result: CaseResult

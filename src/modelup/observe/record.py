@@ -18,11 +18,13 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
-
-from pydantic import ConfigDict, TypeAdapter, with_config
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
 from modelup import jsonbytes
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 TRACE_VERSION: Literal[1] = 1
 """Bumped on every change to the record's fields (documented in docs/traces.md)."""
@@ -33,11 +35,13 @@ Source = Literal["run", "serve"]
 
 # A record's parts are plain frozen dataclasses: built for every call, they must be cheap to
 # make and to encode (orjson writes dataclasses natively); pydantic checks them when a stored
-# record is read back (``TraceRecord.from_json``).
+# record is read back (``TraceRecord.from_json``). The parts are shared between records (equal
+# checks, usage), so they are frozen; the record itself is not: a frozen dataclass's ``__init__``
+# sets each of its 47 fields through ``object.__setattr__``, which costs more than twice as much
+# per record. Nothing changes a record once it is made.
 
 
 @dataclass(frozen=True, kw_only=True)
-@with_config(ConfigDict(extra="forbid"))
 class CheckTrace:
     """One check of the answer (a validator), as the workflow declares it and as it went."""
 
@@ -52,7 +56,6 @@ class CheckTrace:
 
 
 @dataclass(frozen=True, kw_only=True)
-@with_config(ConfigDict(extra="forbid"))
 class PolicyTrace:
     """A deterministic policy's decision on this request, and whether the model agreed."""
 
@@ -72,22 +75,19 @@ class PolicyTrace:
 
 
 @dataclass(frozen=True, kw_only=True)
-@with_config(ConfigDict(extra="forbid"))
 class UsageTrace:
     input_tokens: int = 0
     output_tokens: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-@with_config(ConfigDict(extra="forbid"))
 class RequestParameters:
     temperature: float | None = None
     max_tokens: int | None = None
     seed: int | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
-@with_config(ConfigDict(extra="forbid"))
+@dataclass(kw_only=True)
 class TraceRecord:
     """One model call. Field order is the JSON's key order."""
 
@@ -167,10 +167,21 @@ class TraceRecord:
         """A stored record read back and checked; raises ``pydantic.ValidationError`` (and
         ``ValueError`` on text that is not JSON). Parsed by ``json.loads``, which reads back the
         ``\\udXXX`` escape of a lone surrogate from model text; pydantic's parser refuses it."""
-        return _ADAPTER.validate_python(json.loads(data))
+        return _adapter().validate_python(json.loads(data))
 
 
-_ADAPTER: TypeAdapter[TraceRecord] = TypeAdapter(TraceRecord)
+# Checked strictly when read back: pydantic reads this attribute of a dataclass (what its
+# ``with_config`` sets). pydantic itself is imported only to read a record back: the trace writer
+# and a run that only records never import it.
+for _part in (CheckTrace, PolicyTrace, UsageTrace, RequestParameters, TraceRecord):
+    _part.__pydantic_config__ = {"extra": "forbid"}  # type: ignore[union-attr]
+
+
+@cache
+def _adapter() -> TypeAdapter[TraceRecord]:
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(TraceRecord)
 
 
 def inputs_sha256(inputs: Mapping[str, Any]) -> str:

@@ -1,11 +1,12 @@
 """The project store's trace sink, for runs and for ``modelup serve``.
 
-A record is encoded where it is made (on the event loop) into the row the store keeps; batches of
-rows (every 256 records or every second, and on close) go to the trace writer, a process of its
-own (``modelup.store.trace_writer``) that inserts and commits them. A thread here feeds it, so
-the event loop never waits on the pipe. Neither the insert nor the commit runs in this process: on
-a busy run they cost as much as making the records, and a writer thread here measured no faster
-than writing inline, contending with the event loop for the GIL (docs/benchmarks.md).
+Batches of records (every 256 records or every second, and on close) go to the trace writer, a
+process of its own (``modelup.observe.trace_writer``) that encodes them into the rows the store
+keeps, inserts and commits them. A thread here pickles the batches into its input, so the event
+loop never waits on the pipe. Neither the JSON nor the insert nor the commit runs in this
+process: on a busy run they cost as much as making the records, and a writer thread here measured
+no faster than writing inline, contending with the event loop for the GIL; a pickled record
+costs half its JSON, and records of one batch share their equal parts (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from collections.abc import Sequence
 from modelup.config.store_url import StoreLocation
 from modelup.observe.record import TraceRecord
 from modelup.observe.recorder import GateOutcome
-from modelup.store.trace_writer import PROTOCOL, WriterSetup
-from modelup.store.traces import TraceRow, store_time
+from modelup.observe.trace_writer import PROTOCOL, WriterSetup
 
 _BATCH = 256
 _BATCH_S = 1.0
@@ -34,28 +34,6 @@ than the calls costs time, not unbounded memory)."""
 _CLOSE_TIMEOUT_S = 300.0
 
 
-def store_row(record: TraceRecord) -> TraceRow:
-    """``record`` as the store keeps it: the columns queries filter on, and its JSON."""
-    return TraceRow(
-        record.span_id,
-        record.trace_id,
-        store_time(record.finished_at),
-        record.source,
-        record.run_id,
-        record.workflow,
-        record.workflow_version,
-        record.case_id,
-        record.requested_model,
-        record.resolved_model,
-        record.failed,
-        record.overridden,
-        record.drift,
-        record.error is not None,
-        record.trace_version,
-        record.to_json().decode("utf-8"),
-    )
-
-
 class StoreSink:
     """Hands records to a trace writer process, in batches; the writer deletes those older than
     ``retention_days`` (0 or ``None``: none) first. Never raises for what the store or the
@@ -63,15 +41,16 @@ class StoreSink:
 
     def __init__(self, url: StoreLocation, *, retention_days: float | None = None) -> None:
         self.warnings: list[str] = []
-        self._pending: list[TraceRow] = []
+        self._pending: list[TraceRecord] = []
         self._started = 0.0
-        self._batches: queue.Queue[list[TraceRow] | None] = queue.Queue(maxsize=_IN_FLIGHT)
+        self._batches: queue.Queue[list[TraceRecord] | None] = queue.Queue(maxsize=_IN_FLIGHT)
         self._broken = False
         self._finished = False
+        self._unpicklable = 0
         self._process: subprocess.Popen[bytes] | None = None
         try:
             self._process = subprocess.Popen(
-                [sys.executable, "-m", "modelup.store.trace_writer"],
+                [sys.executable, "-m", "modelup.observe.trace_writer"],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -94,7 +73,7 @@ class StoreSink:
         now = time.monotonic()
         if not self._pending:
             self._started = now
-        self._pending.append(store_row(record))
+        self._pending.append(record)
         if len(self._pending) >= _BATCH or now - self._started > _BATCH_S:
             self.flush()
 
@@ -125,6 +104,11 @@ class StoreSink:
             return self.warnings
         self._process = None
         self._feeder.join()
+        if self._unpicklable:
+            self.warnings.append(
+                f"{self._unpicklable} trace record(s) not recorded: they hold values that are "
+                "not plain data"
+            )
         try:
             out, err = process.communicate(timeout=_CLOSE_TIMEOUT_S)
         except subprocess.TimeoutExpired:
@@ -154,12 +138,28 @@ class StoreSink:
         pipe = process.stdin.fileno()
         try:
             _write_all(pipe, pickle.dumps(setup, protocol=PROTOCOL))
-            while (rows := self._batches.get()) is not None:
-                _write_all(pipe, pickle.dumps(rows, protocol=PROTOCOL))
+            while (batch := self._batches.get()) is not None:
+                _write_all(pipe, self._pickled(batch))
         except (OSError, ValueError):  # the writer is gone: close() reads why
             self._broken = True
             while self._batches.get() is not None:  # let add() and close() go on
                 pass
+
+    def _pickled(self, batch: list[TraceRecord]) -> bytes:
+        """The batch as one frame; a record pickle cannot carry (a case field given from Python
+        that is no plain value) is left out, and only it, with a warning."""
+        try:
+            return pickle.dumps(batch, protocol=PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            kept = []
+            for record in batch:
+                try:
+                    pickle.dumps(record, protocol=PROTOCOL)
+                except (pickle.PicklingError, TypeError, AttributeError):
+                    self._unpicklable += 1
+                else:
+                    kept.append(record)
+            return pickle.dumps(kept, protocol=PROTOCOL)
 
     def _fail(self, reason: str) -> None:
         self.warnings.append(f"traces not recorded: {reason}")

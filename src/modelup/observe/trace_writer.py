@@ -1,13 +1,14 @@
-"""The trace writer: a process of its own that inserts trace rows into the project store, so that
-the run or the service making them spends no time in the store's code (on a busy run, inserting
-and committing cost as much as making the records; docs/benchmarks.md).
+"""The trace writer: a process of its own that encodes trace records and inserts them into the
+project store, so that the run or the service making them spends no time in JSON or in the
+store's code (on a busy run, encoding, inserting and committing cost as much as making the
+records; docs/benchmarks.md).
 
-``python -m modelup.store.trace_writer`` reads pickled frames from its standard input: first
+``python -m modelup.observe.trace_writer`` reads pickled frames from its standard input: first
 ``WriterSetup`` (the store and the retention; sent over the pipe, so a password in the store's URL
-never appears in a process listing), then batches of ``TraceRow``, each inserted in one
-transaction, until the input ends. It then prints its warnings, a JSON list of strings, on its
-standard output and exits 0. It never raises for what the store cannot do: after the first
-failure it reads and drops the rest, and says why.
+never appears in a process listing), then batches of ``TraceRecord``, each encoded into the rows
+the store keeps (``store_row``) and inserted in one transaction, until the input ends. It then
+prints its warnings, a JSON list of strings, on its standard output and exits 0. It never raises
+for what the store cannot do: after the first failure it reads and drops the rest, and says why.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import BinaryIO
 
 from modelup.config.store_url import StoreLocation
 from modelup.errors import StoreError
-from modelup.store.traces import TraceRow, TraceStore, open_trace_store
+from modelup.observe.record import TraceRecord
+from modelup.store.traces import TraceRow, TraceStore, open_trace_store, store_time
 
 PROTOCOL = 5
 NICENESS = 10
@@ -40,6 +42,28 @@ class WriterSetup:
     retention_days: float | None = None
 
 
+def store_row(record: TraceRecord) -> TraceRow:
+    """``record`` as the store keeps it: the columns queries filter on, and its JSON."""
+    return TraceRow(
+        record.span_id,
+        record.trace_id,
+        store_time(record.finished_at),
+        record.source,
+        record.run_id,
+        record.workflow,
+        record.workflow_version,
+        record.case_id,
+        record.requested_model,
+        record.resolved_model,
+        record.failed,
+        record.overridden,
+        record.drift,
+        record.error is not None,
+        record.trace_version,
+        record.to_json().decode("utf-8"),
+    )
+
+
 def write_frames(source: BinaryIO) -> list[str]:
     """Write every batch ``source`` carries to the store its first frame names; the warnings."""
     warnings: list[str] = []
@@ -48,14 +72,17 @@ def write_frames(source: BinaryIO) -> list[str]:
     except EOFError:
         return warnings
     store = _open(setup, warnings)
+    unwritable = 0
     try:
         while True:
             try:
-                rows: Sequence[TraceRow] = pickle.load(source)
+                batch: Sequence[TraceRecord] = pickle.load(source)
             except EOFError:
                 break
             if store is None:
                 continue
+            rows = _rows(batch)
+            unwritable += len(batch) - len(rows)
             try:
                 store.add(rows)
             except StoreError as error:
@@ -65,7 +92,22 @@ def write_frames(source: BinaryIO) -> list[str]:
     finally:
         if store is not None:
             store.close()
+    if unwritable:
+        warnings.append(f"{unwritable} trace record(s) not recorded: they hold values JSON cannot")
     return warnings
+
+
+def _rows(batch: Sequence[TraceRecord]) -> list[TraceRow]:
+    """The batch's rows; a record JSON cannot hold (a case field that is no JSON value, given
+    from Python) is left out, and only it."""
+    try:
+        return [store_row(record) for record in batch]
+    except (TypeError, ValueError):
+        rows = []
+        for record in batch:
+            with contextlib.suppress(TypeError, ValueError):
+                rows.append(store_row(record))
+        return rows
 
 
 def _open(setup: WriterSetup, warnings: list[str]) -> TraceStore | None:
