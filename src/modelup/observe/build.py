@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from modelup.config.endpoints import public_endpoint
@@ -161,19 +162,24 @@ def _check(spec: CheckSpec, index: int, label_free: bool, outcome: Any, keep: Ke
 
 
 _CHECK_LISTS: dict[
-    tuple[int, Keep, tuple[CheckOutcome, ...]], tuple[_WorkflowView, tuple[CheckTrace, ...]]
+    tuple[int, int, tuple[tuple[bool, float, str | None], ...]],
+    tuple[_WorkflowView, Keep, tuple[CheckTrace, ...]],
 ] = {}
+_OUTCOME = attrgetter("passed", "score", "note")
+"""What of a check's outcome its trace holds (its name is the spec's): a plain tuple, hashed and
+compared in C, where the outcomes' own dataclass ``__hash__`` and ``__eq__`` are Python."""
 
 
 def _checks(
     workflow: Workflow, view: _WorkflowView, outcomes: tuple[CheckOutcome, ...], keep: Keep
 ) -> list[CheckTrace]:
     """The checks' traces of one answer; answers with equal outcomes share them (a run has few
-    distinct combinations, and a dictionary lookup costs less than one check's trace). Keyed by
-    the ``Keep`` itself (its secrets), never its id, so a note is scrubbed of the right ones."""
-    key = (id(view), keep, outcomes)
+    distinct combinations, and a dictionary lookup costs less than one check's trace). The view
+    and the ``Keep`` are kept with them and found again by identity, so neither id is reused and
+    a note is always scrubbed of the right secrets."""
+    key = (id(view), id(keep), tuple(map(_OUTCOME, outcomes)))
     found = _CHECK_LISTS.get(key)
-    if found is None or found[0] is not view:
+    if found is None or found[0] is not view or found[1] is not keep:
         traces = tuple(
             _check(spec, index, label_free, outcome, keep)
             for index, (spec, label_free, outcome) in enumerate(
@@ -182,8 +188,8 @@ def _checks(
         )
         if len(_CHECK_LISTS) >= _CACHE_LIMIT:
             _CHECK_LISTS.clear()
-        found = _CHECK_LISTS[key] = (view, traces)  # the view is kept: its id is not reused
-    return list(found[1])
+        found = _CHECK_LISTS[key] = (view, keep, traces)
+    return list(found[2])
 
 
 @lru_cache(maxsize=256)
@@ -221,7 +227,9 @@ def build_record(
     """The trace record of ``facts``, under the given ids."""
     keep = keep or Keep()
     workflow, result = facts.workflow, facts.result
-    finished = (facts.finished_at or datetime.now(UTC)).astimezone(UTC)
+    finished = facts.finished_at or datetime.now(UTC)
+    if finished.tzinfo is not UTC:
+        finished = finished.astimezone(UTC)
     latency = result.latency_ms if result.error is None else None
     started = finished - timedelta(milliseconds=latency or 0.0)
     view = _view(workflow)

@@ -33,12 +33,12 @@ Validation = Literal["strict", "repaired", "invalid", "error"]
 Source = Literal["run", "serve"]
 
 
-# A record's parts are plain frozen dataclasses: built for every call, they must be cheap to
-# make and to encode (orjson writes dataclasses natively); pydantic checks them when a stored
-# record is read back (``TraceRecord.from_json``). The parts are shared between records (equal
-# checks, usage), so they are frozen; the record itself is not: a frozen dataclass's ``__init__``
-# sets each of its 47 fields through ``object.__setattr__``, which costs more than twice as much
-# per record. Nothing changes a record once it is made.
+# A record and its parts are plain dataclasses: built for every call, they must be cheap to make
+# and to encode (orjson writes dataclasses natively); pydantic checks them when a stored record is
+# read back (``TraceRecord.from_json``). The parts shared between records (equal checks, usage,
+# request parameters) are frozen; the record and its policy traces, made for every call, are
+# not: a frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``, which
+# costs the record's 47 fields more than twice as much. Nothing changes a record once it is made.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -55,7 +55,7 @@ class CheckTrace:
     """The check reads input fields only, so it judges a production request too."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class PolicyTrace:
     """A deterministic policy's decision on this request, and whether the model agreed."""
 
