@@ -20,7 +20,8 @@ Usage: .venv/bin/python benchmarks/live_throughput.py [--cases 1000] [--concurre
 
 --trace runs each live phase twice, without and with a trace of every call recorded in the
 project store (``[traces] enabled``; plus OpenTelemetry export when OTEL_EXPORTER_OTLP_ENDPOINT
-is set), alternating, and prints both medians and their ratio (target: on / off < 1.10).
+is set), alternating, and prints both medians and their ratio, and each run's ratio to the untraced run
+just before it with their median (target: on / off < 1.10).
 
 Targets on a 2-core machine: live wall <= 1.3 x ideal at N = 1000, C = 64; cached < 2 s;
 stream of 100,000 cases with peak RSS < 500 MB.
@@ -277,9 +278,11 @@ def main() -> None:
                         traced.append(figures["wall_s"])
                 if traced:
                     off, on = median(walls), median(traced)
+                    pairs = [t / w for w, t in zip(walls, traced, strict=True)]
                     print(
                         f"trace   median wall off {off:.2f} s, on {on:.2f} s:"
-                        f" on / off = {on / off:.3f}",
+                        f" on / off = {on / off:.3f}; paired ratios"
+                        f" {' '.join(f'{r:.2f}' for r in pairs)}, median {median(pairs):.3f}",
                         flush=True,
                     )
                 if len(walls) > 1:
