@@ -4,11 +4,14 @@ options saying what they do."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
 
 from modelup._cli.main import app
+from modelup.session.plan import tool_version
 
 runner = CliRunner()
 
@@ -71,3 +74,55 @@ def test_run_help_shows_two_examples_and_every_exit_code() -> None:
 def test_concurrency_says_what_the_readme_says() -> None:
     line = next(line for line in help_of("run").splitlines() if "--concurrency" in line)
     assert "Calls in flight per endpoint, shared by the models on it." in line
+
+
+def _ended(code: str) -> subprocess.CompletedProcess[str]:
+    """``code`` run in a process that ends through ``leave``, as the console script does."""
+    return subprocess.run(
+        [sys.executable, "-c", f"from modelup._cli.main import leave\n{code}"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_leave_does_what_exiting_must_before_it_ends_the_process() -> None:
+    done = _ended(
+        "import atexit, sys, threading, time\n"
+        "atexit.register(lambda: print('atexit ran'))\n"
+        "def slow():\n"
+        "    time.sleep(0.2)\n"
+        "    print('thread finished')\n"
+        "threading.Thread(target=slow).start()\n"
+        "sys.stdout.write('buffered, no newline')\n"
+        "leave(3)\n"
+        "print('never')"
+    )
+    assert done.returncode == 3
+    assert done.stdout == "buffered, no newlinethread finished\natexit ran\n"
+
+
+def test_leave_reads_a_system_exit_code_as_the_interpreter_does() -> None:
+    assert _ended("leave(None)").returncode == 0
+    text = _ended("leave('no such file: x.toml')")
+    assert text.returncode == 1 and text.stderr == "no such file: x.toml\n"
+
+
+def test_the_command_exits_with_its_code_and_its_whole_output() -> None:
+    version = subprocess.run(
+        [sys.executable, "-m", "modelup", "version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert version.returncode == 0 and version.stdout.strip() == tool_version()
+    unknown = subprocess.run(
+        [sys.executable, "-m", "modelup", "no-such-command"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert unknown.returncode == 2 and "No such command" in unknown.stderr

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import sys
+import threading
+from typing import NoReturn
+
 import typer
 
 from modelup._cli.datasets import validate_dataset
@@ -46,4 +52,35 @@ def version() -> None:
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        leave(done.code)
+    leave(0)
+
+
+def leave(code: object) -> NoReturn:
+    """End the process once the command is done: what exiting does that matters (the ``atexit``
+    handlers, threads that are not daemons, the output flushed), and then ``os._exit``, without
+    tearing the interpreter down. Freeing every object of a big run one by one took 0.08 to 0.12 s
+    after a 2,000-case run's last line (docs/benchmarks.md); the system frees the memory at once.
+    ``code`` is a ``SystemExit``'s: ``None`` is 0, a number is itself, anything else is printed
+    on standard error and is 1."""
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    current = threading.current_thread()
+    for thread in threading.enumerate():
+        if thread is not current and not thread.daemon:
+            thread.join()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (``modelup ... | head``): nothing to add
+            status = status or 120  # what the interpreter itself exits with then
+    os._exit(status)
