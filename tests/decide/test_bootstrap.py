@@ -87,12 +87,33 @@ def test_numpy_resampling_is_the_pure_python_resampling_bit_for_bit(
 
 @pytest.mark.parametrize(
     "pool",
-    [[-1.0, 0.0, 1.0], [0.0, 1.0], [1.0], [-3.0, 2.0**30, 7.0], [-1.0, -0.0, 1.0], [0.5, 1.0]],
-    ids=["flags", "passes", "one", "large", "negative-zero", "halves"],
+    [
+        [-1.0, 0.0, 1.0],
+        [0.0, 1.0],
+        [1.0],
+        [-3.0, 2.0**30, 7.0],
+        [-1.0, -0.0, 1.0],
+        [0.5, 1.0],
+        [-0.5, 0.5, -0.0],
+        [-0.0, 1 / 3, -1 / 3, 0.1, 5e-324, 2.0**-600],
+        [1e150, -1e150, 1e-150, 0.3],
+    ],
+    ids=[
+        "flags",
+        "passes",
+        "one",
+        "large",
+        "negative-zero",
+        "halves",
+        "cancelling",
+        "thirds-subnormal",
+        "far-apart",
+    ],
 )
-def test_counted_integer_sums_are_the_pure_python_sums(pool: list[float]) -> None:
-    """Pass flags and their differences are summed as integers: still bit for bit (a -0.0 or
-    a fraction among the values takes the ``fsum`` path)."""
+def test_counted_sums_are_the_pure_python_sums(pool: list[float]) -> None:
+    """Pass flags and their differences are summed as integers, fractions as an integer over a
+    power of two: still bit for bit, resamples whose values cancel exactly (a sum of zero,
+    summed term by term for its sign) and values far apart in size included."""
     np = pytest.importorskip("numpy")
     rng = random.Random(len(pool))
     diffs = [rng.choice(pool) for _ in range(997)]

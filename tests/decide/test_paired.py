@@ -50,6 +50,24 @@ def test_per_case_values_average_to_the_summary_figures() -> None:
     assert "p95_latency_ms" not in paired_figures(TOY)
 
 
+def test_one_trial_and_several_give_each_case_the_same_kind_of_value() -> None:
+    # A case's value is the mean of its trials, a sum from 0.0: one trial's -0.0 score is 0.0.
+    once = per_case(TOY, [result("A", False, coverage=-0.0), result("B", True, coverage=0.25)])
+    twice = per_case(
+        TOY,
+        [
+            *(result("A", False, coverage=-0.0, epoch=e) for e in (0, 1)),
+            *(result("B", True, coverage=0.25, epoch=e) for e in (0, 1)),
+        ],
+    )
+    for one, two in zip(once, twice, strict=True):
+        assert (one.trials, two.trials) == (1, 2)
+        assert list(one.values.items()) == list(two.values.items())
+        assert list(one.values) == list(paired_figures(TOY))
+    coverage = once[0].values["required_action_coverage"]
+    assert coverage == 0.0 and str(coverage) == "0.0"  # never -0.0
+
+
 def _pair(regressions: int, fixes: int, both_pass: int, both_fail: int) -> PairedCases:
     base = "P" * regressions + "F" * fixes + "P" * both_pass + "F" * both_fail
     cand = "F" * regressions + "P" * fixes + "P" * both_pass + "F" * both_fail

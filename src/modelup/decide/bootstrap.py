@@ -212,10 +212,8 @@ def _counted_sums(np: Any, values: Any) -> Any:
     each distinct value was drawn; else None.
 
     ``math.fsum`` returns the correctly rounded exact sum, whatever the order, so it is enough to
-    hand it terms whose exact sum is the same: ``count * value`` split exactly in two, the value
-    cut (Veltkamp) into halves of at most 26 significant bits, each of which times a count below
-    2**26 is an exact product. A zero value is passed once, with its sign, as ``count`` copies
-    of it would add up to it."""
+    compute that exact sum from the counts and round it once: in int64 for integers, as a
+    Python integer over a power of two for fractions."""
     n = len(values)
     bits = values.view(np.int64)
     classes, inverse = np.unique(bits, return_inverse=True)
@@ -248,6 +246,14 @@ def _counted_sums(np: Any, values: Any) -> Any:
 
         return integer_sums
 
+    # Fractions (quality scores and their differences): each distinct value is exactly p / 2**t,
+    # so a resample's exact sum is S / 2**T, T the largest t, with S the integer sum of
+    # count * p * 2**(T - t); Python's int / int is correctly rounded, as math.fsum is. A row
+    # whose exact sum is zero is summed term by term as before, for fsum's sign of zero.
+    ratios = [value.as_integer_ratio() for value in distinct.tolist()]
+    shift = max(q.bit_length() - 1 for _, q in ratios)
+    numerators = np.array([p << (shift - (q.bit_length() - 1)) for p, q in ratios], dtype=object)
+    denominator = 1 << shift
     scaled = distinct * float((1 << 27) + 1)
     high = scaled - (scaled - distinct)
     low = distinct - high
@@ -257,21 +263,29 @@ def _counted_sums(np: Any, values: Any) -> Any:
     ]
     fsum = math.fsum
 
+    def term_sum(row: list[int]) -> float:
+        """``math.fsum`` of the row's drawn values, from their counts: ``count * value`` split
+        exactly in two (the value cut, Veltkamp, into halves of at most 26 significant bits,
+        each of which times a count below 2**26 is exact); a zero once, with its sign."""
+        terms = []
+        for count, (value, hi, lo) in zip(row, parts, strict=True):
+            if count == 0:
+                continue
+            if value == 0.0:
+                terms.append(value)
+                continue
+            terms.append(count * hi)
+            if lo != 0.0:
+                terms.append(count * lo)
+        return fsum(terms)
+
     def sums(drawn: Any) -> list[float]:
-        totals = []
-        for row in counts_of(drawn).tolist():
-            terms = []
-            for count, (value, hi, lo) in zip(row, parts, strict=True):
-                if count == 0:
-                    continue
-                if value == 0.0:
-                    terms.append(value)
-                    continue
-                terms.append(count * hi)
-                if lo != 0.0:
-                    terms.append(count * lo)
-            totals.append(fsum(terms))
-        return totals
+        counts = counts_of(drawn)
+        exact = (counts.astype(object) @ numerators).tolist()
+        return [
+            total / denominator if total else term_sum(counts[index].tolist())
+            for index, total in enumerate(exact)
+        ]
 
     return sums
 

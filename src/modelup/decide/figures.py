@@ -15,6 +15,7 @@ here.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
@@ -151,32 +152,81 @@ class CaseLike(Protocol):
     def error(self) -> str | None: ...
 
 
+_CASE_FIGURES = (
+    "pass_rate",
+    "structured_output_rate",
+    "strict_structured_output_rate",
+    "repair_rate",
+)
+"""Every case's own figures, before its checks'."""
+
+
 def paired_figures(workflow: Workflow) -> tuple[str, ...]:
     """The figures that have a per-case value, so paired statistics; latency and token
     figures do not. A per-case value's mean over cases is the summary figure."""
-    figures = ["pass_rate", "structured_output_rate", "strict_structured_output_rate"]
-    figures += ["repair_rate", *workflow.check_figures]
+    figures = [*_CASE_FIGURES, *workflow.check_figures]
     if all(figure in figures for figure in workflow.quality_weights):
         figures.append("quality_score")
     return tuple(figures)
+
+
+@dataclass(frozen=True, slots=True)
+class _Recipe:
+    """What ``case_values`` reads of a workflow, worked out once per workflow."""
+
+    workflow: Workflow
+    """Kept, so that the id this recipe is cached under is not reused."""
+    checks: tuple[tuple[str, bool], ...]
+    """Each check's figure, and whether it is a mean of scores (else a rate of passes)."""
+    means: tuple[str, ...]
+    """The figures that are means of scores."""
+    weights: tuple[tuple[str, float], ...] | None
+    """The quality score's weights, when every weighted figure has a per-case value."""
+
+
+_RECIPES: dict[int, _Recipe] = {}
+
+
+def _recipe(workflow: Workflow) -> _Recipe:
+    found = _RECIPES.get(id(workflow))
+    if found is not None and found.workflow is workflow:
+        return found
+    checks = tuple((spec.figure, spec.aggregate == "mean") for spec in workflow.checks)
+    known = {*_CASE_FIGURES, *(figure for figure, _ in checks)}
+    weights = tuple(workflow.quality_weights.items())
+    recipe = _Recipe(
+        workflow=workflow,
+        checks=checks,
+        means=tuple(dict.fromkeys(figure for figure, mean in checks if mean)),
+        weights=weights if all(figure in known for figure, _ in weights) else None,
+    )
+    if len(_RECIPES) > 32:
+        _RECIPES.clear()
+    _RECIPES[id(workflow)] = recipe
+    return recipe
 
 
 def case_values(workflow: Workflow, case: CaseLike) -> dict[str, float]:
     """One trial's per-case figures (``paired_figures``): pass, valid, strict and repaired
     indicators, each check's pass indicator (or score, for ``mean`` checks), and the workflow's
     quality score, which is linear."""
+    recipe = _recipe(workflow)
     values = {
         "pass_rate": float(case.passed),
         "structured_output_rate": float(case.valid),
         "strict_structured_output_rate": float(case.strict_valid),
         "repair_rate": float(bool(case.repairs)),
     }
-    for spec, outcome in zip(workflow.checks, case.checks, strict=True):
-        values[spec.figure] = outcome.score if spec.aggregate == "mean" else float(outcome.passed)
-    weights = workflow.quality_weights
-    if all(figure in values for figure in weights):
-        values["quality_score"] = sum(weight * values[f] for f, weight in weights.items())
+    for (figure, mean), outcome in zip(recipe.checks, case.checks, strict=True):
+        values[figure] = outcome.score if mean else float(outcome.passed)
+    if recipe.weights is not None:
+        values["quality_score"] = sum([weight * values[f] for f, weight in recipe.weights])
     return values
+
+
+def mean_figures(workflow: Workflow) -> tuple[str, ...]:
+    """The per-case figures that are means of scores (the others are 0 or 1 per trial)."""
+    return _recipe(workflow).means
 
 
 def quality_score(workflow: Workflow, summary: Mapping[str, Any]) -> float | None:

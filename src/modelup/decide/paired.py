@@ -21,7 +21,7 @@ from typing import Literal
 
 from modelup.config.rules import BOUND_COMPARISONS, GateRule
 from modelup.decide.bootstrap import BootstrapResult, paired_bootstrap_ci
-from modelup.decide.figures import CaseLike, case_values, paired_figures
+from modelup.decide.figures import CaseLike, case_values, mean_figures, paired_figures
 from modelup.decide.significance import PairedEvidence
 from modelup.decide.stats import holm_adjust, mcnemar_exact
 from modelup.workflow.base import Workflow
@@ -71,13 +71,21 @@ def per_case(workflow: Workflow, cases: Iterable[CaseLike]) -> list[CaseValues]:
     # Equal per-case values share one read-only mapping: most cases of a large run have one of
     # a few outcome patterns, and a dict per case and model is most of the memory at 100,000.
     shared: dict[tuple[float, ...], Mapping[str, float]] = {}
+    means = mean_figures(workflow)
     for case_id, trials in groups.items():
-        sums = dict.fromkeys(figures, 0.0)
-        for trial in trials:
-            for figure, value in case_values(workflow, trial).items():
-                sums[figure] += value
         first = trials[0]
-        values = {figure: total / len(trials) for figure, total in sums.items()}
+        if len(trials) == 1:
+            # The mean of one trial is its value, exactly; only a score of -0.0 differs from
+            # the sum from 0.0 the mean is otherwise made of (0.0 + -0.0 is 0.0).
+            values = case_values(workflow, first)
+            for figure in means:
+                values[figure] += 0.0
+        else:
+            sums = dict.fromkeys(figures, 0.0)
+            for trial in trials:
+                for figure, value in case_values(workflow, trial).items():
+                    sums[figure] += value
+            values = {figure: total / len(trials) for figure, total in sums.items()}
         key = tuple(values.values())
         found = shared.get(key)
         if found is None:
