@@ -6,6 +6,7 @@ from __future__ import annotations
 import inspect
 import math
 import random
+import threading
 from typing import Any
 
 import pytest
@@ -242,3 +243,39 @@ def test_draws_too_large_to_keep_are_not_kept(monkeypatch: pytest.MonkeyPatch) -
     expected = bootstrap._resample_means_python(diffs, 50, python)
     assert bootstrap._resample_means_numpy(np, diffs, 50, fast) == expected
     assert bootstrap._SHARED == {}
+
+
+def test_draws_prepared_ahead_on_a_thread_are_the_ones_a_bootstrap_uses(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A run draws its resamples while its calls are in flight; the bootstrap at the end
+    finds them (or waits for them), and its interval is the pure-Python reference's."""
+    np = pytest.importorskip("numpy")
+    monkeypatch.setattr(bootstrap, "_SHARED", {})
+    base = [float(i % 3 == 0) for i in range(500)]
+    cand = [float(i % 4 != 0) for i in range(500)]
+    ahead = threading.Thread(target=bootstrap.prepare_draws, args=(500, 800, 5))
+    ahead.start()
+    fast = paired_bootstrap_ci(base, cand, resamples=800, seed=5)  # may wait for the thread
+    ahead.join()
+    ((key, (blocks, _after)),) = bootstrap._SHARED.items()
+    assert key[1:] == (500, 800)
+
+    def no_more_draws(*args: object) -> None:
+        raise AssertionError("drew again")
+
+    monkeypatch.setattr(np.random, "RandomState", no_more_draws)
+    again = paired_bootstrap_ci(base, cand, resamples=800, seed=5)
+    monkeypatch.setattr(bootstrap, "_numpy", None)  # the pure-Python reference
+    assert again == fast == paired_bootstrap_ci(base, cand, resamples=800, seed=5)
+    assert bootstrap._SHARED[key][0] is blocks
+
+
+def test_draws_too_many_to_keep_are_not_prepared(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("numpy")
+    monkeypatch.setattr(bootstrap, "_SHARED", {})
+    monkeypatch.setattr(bootstrap, "_MAX_SHARED_DRAWS", 1000)
+    bootstrap.prepare_draws(100, 11, 0)
+    assert bootstrap._SHARED == {}
+    bootstrap.prepare_draws(100, 10, 0)
+    assert len(bootstrap._SHARED) == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -163,47 +164,63 @@ _MAX_SHARED_DRAWS = 1 << 22
 there are fewer than 65,536 cases): a run's figures are bootstrapped with one seed over the same
 cases, so they draw the very same indices."""
 _SHARED: dict[tuple[Any, int, int], tuple[list[Any], Any]] = {}
+_SHARED_LOCK = threading.Lock()
+"""Held while the kept draws are looked up or drawn: a bootstrap waits for ``prepare_draws``
+on another thread rather than drawing the same indices beside it."""
+
+
+def prepare_draws(n: int, resamples: int, seed: int) -> None:
+    """Draw and keep the resample indices a bootstrap of ``n`` cases with this ``seed`` will
+    use, ahead of it: a run does it on a thread while its calls are in flight (numpy draws
+    outside the GIL), so its statistics do not wait for the draws at the end. Nothing is kept
+    where the draws would be too many to keep (or numpy is missing)."""
+    np = load_numpy()
+    if np is None or n < 1 or resamples < 1 or n * resamples > _MAX_SHARED_DRAWS:
+        return
+    for _ in _draws(np, random.Random(seed), n, resamples):
+        pass
 
 
 def _draws(np: Any, rng: random.Random, n: int, resamples: int) -> Iterator[Any]:
     """Blocks of resamples, each row the ``n`` indices ``rng.choices(range(n), k=n)`` picks,
-    in the order it picks them; ``rng`` is left where ``choices`` would have left it.
+    in the order it picks them; ``rng`` is left where ``choices`` would have left it. The same
+    state, size and count draw the same blocks, so the last ones drawn (when not too many) are
+    kept and handed out again."""
+    if n * resamples > _MAX_SHARED_DRAWS:
+        yield from _drawn(np, rng, n, resamples)
+        return
+    key = (rng.getstate(), n, resamples)
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is None:
+            index_type = np.uint16 if n <= 1 << 16 else np.int32
+            blocks = [drawn.astype(index_type) for drawn in _drawn(np, rng, n, resamples)]
+            _SHARED.clear()
+            found = _SHARED[key] = (blocks, rng.getstate())
+    blocks, after = found
+    rng.setstate(after)
+    yield from blocks
+
+
+def _drawn(np: Any, rng: random.Random, n: int, resamples: int) -> Iterator[Any]:
+    """The blocks of draws, made from ``rng``'s state, which is set after the last.
 
     ``rng.choices`` picks ``floor(random() * n)``, and ``random()`` is MT19937's 53-bit double
     ((a >> 5) * 2**26 + (b >> 6)) / 2**53. numpy's legacy ``RandomState.random_sample``
     computes exactly that double from the same generator, so handed ``rng``'s state it
     continues the very same stream; ``u * n`` is the same IEEE product, and truncating a
-    non-negative float is ``floor``. The same state, size and count draw the same blocks, so the
-    last ones drawn are kept and handed out again."""
-    state = rng.getstate()
-    key = (state, n, resamples)
-    found = _SHARED.get(key)
-    if found is not None:
-        blocks, after = found
-        rng.setstate(after)
-        yield from blocks
-        return
-    version, internal, gauss = state
+    non-negative float is ``floor``."""
+    version, internal, gauss = rng.getstate()
     generator = np.random.RandomState()
     generator.set_state(("MT19937", np.array(internal[:-1], dtype=np.uint32), internal[-1]))
-    keep = n * resamples <= _MAX_SHARED_DRAWS
-    index_type = np.uint16 if n <= 1 << 16 else np.int32
-    kept: list[Any] = []
     per_block = max(1, _NUMPY_BLOCK // n)
     done = 0
     while done < resamples:
         block = min(per_block, resamples - done)
-        drawn = (generator.random_sample((block, n)) * float(n)).astype(np.intp)
+        yield (generator.random_sample((block, n)) * float(n)).astype(np.intp)
         done += block
-        if keep:
-            kept.append(drawn.astype(index_type))
-        yield drawn
     _name, words, position = generator.get_state()[:3]
-    after = (version, (*(int(word) for word in words), int(position)), gauss)
-    rng.setstate(after)
-    if keep:
-        _SHARED.clear()
-        _SHARED[key] = (kept, after)
+    rng.setstate((version, (*(int(word) for word in words), int(position)), gauss))
 
 
 def _counted_sums(np: Any, values: Any) -> Any:

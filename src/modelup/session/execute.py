@@ -44,10 +44,14 @@ END_OF_RUN = (
 (``import_in_background``), so that neither the first call nor the verdict waits for it."""
 
 
-def _load_numpy() -> None:
+def _prepare_statistics(plan: RunPlan) -> None:
+    """numpy imported and the paired bootstrap's draws made, for as many cases as the dataset
+    has (every case pairs unless a call errors): while the calls are in flight, so that the
+    decision does not wait for them."""
     from modelup.decide import bootstrap
 
-    bootstrap.load_numpy()
+    statistics = plan.statistics
+    bootstrap.prepare_draws(len(plan.dataset.cases), statistics.resamples, statistics.seed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +122,7 @@ async def execute_spooled(
     sink: ResultSink = keep if grading is None else _both(keep, grading.add)
 
     graded = None
-    import_in_background(END_OF_RUN, then=_load_numpy)
+    import_in_background(END_OF_RUN, then=lambda: _prepare_statistics(plan))
     try:
         try:
             if grading is not None:
