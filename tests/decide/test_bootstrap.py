@@ -226,7 +226,7 @@ def test_bootstraps_from_one_state_share_their_draws_and_stay_bit_for_bit(
         assert bootstrap._resample_means_numpy(np, diffs, 900, fast) == expected
         assert fast.getstate() == python.getstate()
         ((key, (blocks, _after)),) = bootstrap._SHARED.items()
-        assert key[1:] == (700, 900) and blocks[0].dtype == np.uint16
+        assert key[1:] == (700, 900) and blocks[0].dtype == np.intp
         kept.append(blocks)
     assert kept[0] is kept[1] is kept[2]  # drawn once, handed out again
     bootstrap._resample_means_numpy(np, flags, 900, random.Random(12))  # another state
