@@ -13,6 +13,7 @@ from modelup.config.settings import Settings
 from modelup.observe import otel
 from modelup.observe.build import Keep
 from modelup.observe.otel import SEMCONV_VERSION, open_otel_sink
+from modelup.observe.parts import assemble
 from modelup.observe.recorder import GateOutcome, TraceRecorder
 from modelup.observe.wanted import otel_destination
 from support.otlp_receiver import OtlpReceiver
@@ -38,8 +39,12 @@ def record_case(recorder: TraceRecorder) -> list[Any]:
         scored(workflow, case, None, error="HTTP 500: boom (gave up after 4 attempts)"),
     ]
     return [
-        recorder.record(
-            facts(workflow, case, result, run_id="R1", role="candidate"), group="IT-001", size=3
+        assemble(
+            recorder.record(
+                facts(workflow, case, result, run_id="R1", role="candidate"),
+                group="IT-001",
+                size=3,
+            )
         )
         for result in results
     ]

@@ -11,6 +11,7 @@ from typing import Any
 from modelup.evaluate.dataset import Dataset
 from modelup.evaluate.targets import ModelTarget
 from modelup.observe import run_trace
+from modelup.observe.parts import RecordParts, assemble
 from modelup.observe.record import TraceRecord
 from modelup.observe.recorder import TraceRecorder
 from modelup.observe.run_trace import RunTracer
@@ -22,8 +23,8 @@ class Sink:
         self.records: list[TraceRecord] = []
         self.closing: list[bool] = []
 
-    def add(self, record: TraceRecord, *, closes_trace: bool) -> None:
-        self.records.append(record)
+    def add(self, parts: RecordParts, *, closes_trace: bool) -> None:
+        self.records.append(assemble(parts))
         self.closing.append(closes_trace)
 
     def gate(self, *args: Any) -> None: ...

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from modelup.config.settings import Settings
 from modelup.observe.label_free import label_free_workflow
+from modelup.observe.parts import assemble
 from modelup.observe.queries import records
 from modelup.observe.serve_trace import open_serve_recorder, record_served
 from modelup.store.traces import TraceQuery, open_trace_store
@@ -22,7 +23,7 @@ def test_a_served_request_is_recorded_like_a_run_call(tmp_path: Path) -> None:
     case = cases[5]  # critical impact: the policy escalates
     answer = triage_answer(escalate=False, steps=["inspect the dashboard"], cite="x")
     result = scored(served, case, answer)
-    record = record_served(
+    parts = record_served(
         recorder,
         workflow=served,
         request_id="req-42",
@@ -35,6 +36,8 @@ def test_a_served_request_is_recorded_like_a_run_call(tmp_path: Path) -> None:
         fallback="escalation forced by policy",
     )
     assert recorder.close() == []
+    record = assemble(parts)
+    assert parts.call.trace_id == record.trace_id
     assert record.source == "serve" and record.case_id == "req-42"
     assert (record.release_id, record.arm) == ("rel-7", "canary")
     assert record.fallback == "escalation forced by policy"

@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from modelup.errors import StoreError
 from modelup.observe.label_free import label_free_workflow
+from modelup.observe.parts import RecordParts, assemble
 from modelup.observe.queries import records
 from modelup.observe.record import TraceRecord
 from modelup.observe.recorder import TraceRecorder
@@ -22,6 +24,10 @@ from support.traces import incident, scored, triage_answer
 
 
 def _record_many(recorder: TraceRecorder, count: int) -> list[TraceRecord]:
+    return [assemble(parts) for parts in _parts_many(recorder, count)]
+
+
+def _parts_many(recorder: TraceRecorder, count: int) -> list[RecordParts]:
     workflow, cases = incident()
     served, _ = label_free_workflow(workflow, "serve")
     case = cases[0]
@@ -70,9 +76,9 @@ def test_a_record_pickle_cannot_carry_is_left_out_and_said(tmp_path: Path) -> No
     url = str(tmp_path / "store.sqlite")
     recorder = TraceRecorder([StoreSink(url)])
     made = _record_many(recorder, 3)
-    odd = _record_many(TraceRecorder([]), 1)[0]
-    odd.inputs = {"when": lambda: None}  # given from Python: no plain value
-    recorder.sinks[0].add(odd, closes_trace=True)
+    odd = _parts_many(TraceRecorder([]), 1)[0]
+    inputs = {"when": lambda: None}  # given from Python: no plain value
+    recorder.sinks[0].add(odd._replace(case=replace(odd.case, inputs=inputs)), closes_trace=True)
     (warning,) = recorder.close()
     assert warning == "1 trace record(s) not recorded: they hold values that are not plain data"
     assert sorted(r.span_id for r in _stored(url)) == sorted(r.span_id for r in made)

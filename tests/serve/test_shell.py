@@ -15,6 +15,7 @@ from modelup.config.settings import Settings
 from modelup.models.base import CallFailed
 from modelup.models.chat import ChatResponse
 from modelup.models.scripted import ScriptedClient
+from modelup.observe.parts import RecordParts, assemble
 from modelup.observe.record import TraceRecord
 from modelup.observe.recorder import TraceRecorder
 from modelup.serve.clients import ModelPool
@@ -31,8 +32,8 @@ class Sink:
     def __init__(self) -> None:
         self.records: list[TraceRecord] = []
 
-    def add(self, record: TraceRecord, *, closes_trace: bool) -> None:
-        self.records.append(record)
+    def add(self, parts: RecordParts, *, closes_trace: bool) -> None:
+        self.records.append(assemble(parts))
 
     def gate(self, *args: Any) -> None: ...
 

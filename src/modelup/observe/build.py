@@ -1,12 +1,17 @@
 """Build a trace record from one call's facts: the same function for a run's case and a served
-request, so both keep exactly the same record."""
+request, so both keep exactly the same record.
+
+``record_parts`` works out, where the call ran, what needs the workflow's code (the policies'
+decisions, the action classes of the suggested steps) into the plain parts of
+``modelup.observe.parts``; ``assemble`` makes the record from them, here or in the trace writer.
+"""
 
 from __future__ import annotations
 
-import re
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 from operator import attrgetter
 from typing import Any
@@ -14,24 +19,27 @@ from typing import Any
 from modelup.config.endpoints import public_endpoint
 from modelup.evaluate.scoring import CaseResult
 from modelup.models.pricing import Price, case_cost
-from modelup.observe.record import (
-    CheckTrace,
-    PolicyTrace,
-    RequestParameters,
-    Source,
-    TraceRecord,
-    UsageTrace,
-    Validation,
-    inputs_sha256,
+from modelup.observe.parts import (
+    CallParts,
+    CaseFacts,
+    CheckMeta,
+    Keep,
+    PolicyMeta,
+    RecordParts,
+    WorkflowFacts,
+    assemble,
+    error_type,
 )
+from modelup.observe.record import RequestParameters, Source, TraceRecord, Validation, inputs_sha256
 from modelup.workflow.base import CheckSpec, Workflow
-from modelup.workflow.checks import CheckOutcome, values_at
+from modelup.workflow.checks import values_at
 from modelup.workflow.checks_semantic import classify
-from modelup.workflow.policy import Policy, PolicyDecision
+from modelup.workflow.policy import Policy
 
-_MAX_NOTE = 500
-_HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
-_TIMEOUT = re.compile(r"time(d)? ?out", re.IGNORECASE)
+_CACHE_LIMIT = 100_000
+_OUTCOME = attrgetter("passed", "score", "note")
+"""What of a check's outcome its trace holds (its name is the spec's): a plain tuple, hashed and
+compared in C, where the outcomes' own dataclass ``__hash__`` and ``__eq__`` are Python."""
 
 
 @dataclass(slots=True)
@@ -47,8 +55,8 @@ class CallFacts:
     endpoint: str
     source: Source = "run"
     provider: str = "openai"
-    finished_at: datetime | None = None
-    """When the answer arrived (default: now)."""
+    finished_at: datetime | float | None = None
+    """When the answer arrived, as a time or in seconds since the epoch (default: now)."""
     role: str | None = None
     run_id: str | None = None
     release_id: str | None = None
@@ -60,14 +68,13 @@ class CallFacts:
 
 @dataclass(frozen=True, slots=True)
 class _WorkflowView:
-    """What every record of a workflow needs of it, worked out once."""
+    """What every record of a workflow needs of it, worked out once: its plain facts, and
+    what the calls' parts are worked out from."""
 
+    facts: WorkflowFacts
     inputs: tuple[str, ...]
-    label_free: tuple[bool, ...]
-    prompt_sha256: str
     policy_checks: tuple[CheckSpec, ...]
     lexicon_checks: tuple[CheckSpec, ...]
-    source_fields: tuple[str, ...]
 
 
 _VIEWS: dict[int, tuple[Workflow, _WorkflowView]] = {}
@@ -77,17 +84,29 @@ def _view(workflow: Workflow) -> _WorkflowView:
     found = _VIEWS.get(id(workflow))
     if found is not None and found[0] is workflow:
         return found[1]
+    policy_checks = tuple(
+        spec
+        for spec in workflow.checks
+        if spec.kind == "policy" and isinstance(spec.params.get("policy"), Policy)
+    )
     view = _WorkflowView(
-        inputs=tuple(sorted(workflow.input_fields)),
-        label_free=tuple(workflow.is_label_free(check) for check in workflow.checks),
-        prompt_sha256=workflow.prompt.sha256,
-        policy_checks=tuple(
-            spec
-            for spec in workflow.checks
-            if spec.kind == "policy" and isinstance(spec.params.get("policy"), Policy)
+        facts=WorkflowFacts(
+            name=workflow.name,
+            version=workflow.version,
+            prompt_id=workflow.prompt.id,
+            prompt_sha256=workflow.prompt.sha256,
+            checks=tuple(
+                CheckMeta(spec.name, spec.kind, spec.figure, workflow.is_label_free(spec))
+                for spec in workflow.checks
+            ),
+            policies=tuple(
+                PolicyMeta(spec.name, spec.params["policy"].name, str(spec.params["output"]))
+                for spec in policy_checks
+            ),
         ),
+        inputs=tuple(sorted(workflow.input_fields)),
+        policy_checks=policy_checks,
         lexicon_checks=tuple(spec for spec in workflow.checks if spec.kind == "lexicon"),
-        source_fields=tuple(_source_fields(workflow.checks)),
     )
     if len(_VIEWS) > 32:
         _VIEWS.clear()
@@ -95,40 +114,25 @@ def _view(workflow: Workflow) -> _WorkflowView:
     return view
 
 
-@dataclass(frozen=True, slots=True)
-class _CaseView:
-    """What every call of one case (every model, every epoch) shares: worked out once."""
-
-    fields: Mapping[str, Any]
-    """Kept, so that the id this view is cached under is not reused."""
-    inputs: dict[str, Any]
-    inputs_sha256: str
-    source_ids: list[str]
-    decisions: tuple[PolicyDecision, ...]
-    """Each policy check's decision, in ``_WorkflowView.policy_checks`` order."""
+_CASES: dict[tuple[int, int], tuple[Mapping[str, Any], CaseFacts]] = {}
 
 
-_CASES: dict[tuple[int, int], _CaseView] = {}
-_CHECKS: dict[tuple[int, str, bool, float, str | None, bool], CheckTrace] = {}
-_CACHE_LIMIT = 100_000
-
-
-def _case(workflow: Workflow, view: _WorkflowView, fields: Mapping[str, Any]) -> _CaseView:
+def _case(workflow: Workflow, view: _WorkflowView, fields: Mapping[str, Any]) -> CaseFacts:
     key = (id(workflow), id(fields))
     found = _CASES.get(key)
-    if found is not None and found.fields is fields:
-        return found
+    if found is not None and found[0] is fields:
+        return found[1]
     inputs = {name: fields[name] for name in view.inputs if name in fields}
-    case = _CaseView(
-        fields=fields,
+    decisions = (spec.params["policy"].decide(fields) for spec in view.policy_checks)
+    case = CaseFacts(
         inputs=inputs,
         inputs_sha256=inputs_sha256(inputs),
-        source_ids=source_ids(workflow, fields),
-        decisions=tuple(spec.params["policy"].decide(fields) for spec in view.policy_checks),
+        source_ids=tuple(source_ids(workflow, fields)),
+        decisions=tuple((d.value, d.rule, d.reason) for d in decisions),
     )
     if len(_CASES) >= _CACHE_LIMIT:
         _CASES.clear()
-    _CASES[key] = case
+    _CASES[key] = (fields, case)  # the fields are kept, so their id is not reused
     return case
 
 
@@ -136,60 +140,8 @@ def forget_case(workflow: Workflow, fields: Mapping[str, Any]) -> None:
     """Drop what was worked out for ``fields`` (a served request, never seen again)."""
     key = (id(workflow), id(fields))
     found = _CASES.get(key)
-    if found is not None and found.fields is fields:
+    if found is not None and found[0] is fields:
         del _CASES[key]
-
-
-def _check(spec: CheckSpec, index: int, label_free: bool, outcome: Any, keep: Keep) -> CheckTrace:
-    """A check's trace; equal outcomes share one (a run has few distinct ones)."""
-    note = _clip(keep.scrub(outcome.note))
-    key = (index, spec.name, bool(outcome.passed), float(outcome.score), note, label_free)
-    found = _CHECKS.get(key)
-    if found is None:
-        found = CheckTrace(
-            name=spec.name,
-            kind=spec.kind,
-            figure=spec.figure,
-            passed=bool(outcome.passed),
-            score=float(outcome.score),
-            note=note,
-            label_free=label_free,
-        )
-        if len(_CHECKS) >= _CACHE_LIMIT:
-            _CHECKS.clear()
-        _CHECKS[key] = found
-    return found
-
-
-_CHECK_LISTS: dict[
-    tuple[int, int, tuple[tuple[bool, float, str | None], ...]],
-    tuple[_WorkflowView, Keep, tuple[CheckTrace, ...]],
-] = {}
-_OUTCOME = attrgetter("passed", "score", "note")
-"""What of a check's outcome its trace holds (its name is the spec's): a plain tuple, hashed and
-compared in C, where the outcomes' own dataclass ``__hash__`` and ``__eq__`` are Python."""
-
-
-def _checks(
-    workflow: Workflow, view: _WorkflowView, outcomes: tuple[CheckOutcome, ...], keep: Keep
-) -> list[CheckTrace]:
-    """The checks' traces of one answer; answers with equal outcomes share them (a run has few
-    distinct combinations, and a dictionary lookup costs less than one check's trace). The view
-    and the ``Keep`` are kept with them and found again by identity, so neither id is reused and
-    a note is always scrubbed of the right secrets."""
-    key = (id(view), id(keep), tuple(map(_OUTCOME, outcomes)))
-    found = _CHECK_LISTS.get(key)
-    if found is None or found[0] is not view or found[1] is not keep:
-        traces = tuple(
-            _check(spec, index, label_free, outcome, keep)
-            for index, (spec, label_free, outcome) in enumerate(
-                zip(workflow.checks, view.label_free, outcomes, strict=False)
-            )
-        )
-        if len(_CHECK_LISTS) >= _CACHE_LIMIT:
-            _CHECK_LISTS.clear()
-        found = _CHECK_LISTS[key] = (view, keep, traces)
-    return list(found[2])
 
 
 @lru_cache(maxsize=256)
@@ -198,21 +150,67 @@ def _public(endpoint: str) -> str:
     return public_endpoint(endpoint) if "://" in endpoint else endpoint
 
 
-@dataclass(frozen=True, slots=True)
-class Keep:
-    """What of the content a record keeps, and which secrets it must never hold."""
-
-    answers: bool = False
-    inputs: bool = True
-    secrets: tuple[str, ...] = ()
-
-    def scrub(self, text: str | None) -> str | None:
-        if text is None:
-            return None
-        for secret in self.secrets:
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+def record_parts(
+    facts: CallFacts,
+    *,
+    trace_id: str,
+    span_id: str,
+    parent_span_id: str | None = None,
+    drift: bool = False,
+    keep: Keep | None = None,
+) -> RecordParts:
+    """The parts of ``facts``' record, under the given ids: everything that needs the
+    workflow's code, worked out here."""
+    keep = keep or Keep()
+    workflow, result = facts.workflow, facts.result
+    view = _view(workflow)
+    case = _case(workflow, view, facts.fields)
+    output = result.output
+    errored = result.error is not None
+    said = tuple(
+        _said(spec, decision, output)
+        for spec, decision in zip(view.policy_checks, case.decisions, strict=True)
+    )
+    usage = result.usage
+    call = CallParts(
+        trace_id,
+        span_id,
+        parent_span_id,
+        drift,
+        facts.finished_at if facts.finished_at is not None else time.time(),
+        facts.source,
+        facts.provider,
+        facts.run_id,
+        facts.release_id,
+        facts.arm,
+        facts.fallback,
+        facts.role,
+        facts.requested_model,
+        _public(facts.endpoint),
+        facts.request,
+        result.case_id,
+        result.epoch,
+        validation(result),
+        result.passed,
+        tuple(result.repairs),
+        tuple(map(_OUTCOME, result.checks)),
+        said,
+        _action_classes(view, output),
+        None if errored else result.latency_ms,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        None if errored else case_cost(facts.price, usage),
+        result.attempts,
+        result.cached,
+        result.error,
+        result.resolved_model,
+        result.system_fingerprint,
+        result.response_id,
+        result.finish_reason,
+        result.raw_output if keep.answers else None,
+        output if keep.answers else None,
+    )
+    return RecordParts(keep, view.facts, case, call)
 
 
 def build_record(
@@ -225,64 +223,15 @@ def build_record(
     keep: Keep | None = None,
 ) -> TraceRecord:
     """The trace record of ``facts``, under the given ids."""
-    keep = keep or Keep()
-    workflow, result = facts.workflow, facts.result
-    finished = facts.finished_at or datetime.now(UTC)
-    if finished.tzinfo is not UTC:
-        finished = finished.astimezone(UTC)
-    latency = result.latency_ms if result.error is None else None
-    started = finished - timedelta(milliseconds=latency or 0.0)
-    view = _view(workflow)
-    case = _case(workflow, view, facts.fields)
-    checks = _checks(workflow, view, result.checks, keep)
-    policies = _policies(view, case, result.output)
-    return TraceRecord(
-        trace_id=trace_id,
-        span_id=span_id,
-        parent_span_id=parent_span_id,
-        started_at=started,
-        finished_at=finished,
-        source=facts.source,
-        run_id=facts.run_id,
-        release_id=facts.release_id,
-        arm=facts.arm,
-        fallback=facts.fallback,
-        workflow=workflow.name,
-        workflow_version=workflow.version,
-        prompt_id=workflow.prompt.id,
-        prompt_sha256=view.prompt_sha256,
-        case_id=result.case_id,
-        epoch=result.epoch,
-        role=facts.role,
-        source_ids=case.source_ids,
-        inputs=case.inputs if keep.inputs else None,
-        inputs_sha256=case.inputs_sha256,
-        provider=facts.provider,
-        endpoint=_public(facts.endpoint),
-        requested_model=facts.requested_model,
-        resolved_model=result.resolved_model,
-        system_fingerprint=result.system_fingerprint,
-        response_id=result.response_id,
-        finish_reason=result.finish_reason,
-        request=facts.request,
-        validation=validation(result),
-        repairs=list(result.repairs),
-        checks=checks,
-        policies=policies,
-        action_classes=_action_classes(view, result.output),
-        passed=result.passed,
-        failed=not result.passed,
-        overridden=any(policy.overridden for policy in policies),
-        drift=drift,
-        latency_ms=latency,
-        usage=_usage(result.usage.prompt_tokens, result.usage.completion_tokens),
-        cost_usd=case_cost(facts.price, result.usage) if result.error is None else None,
-        attempts=result.attempts,
-        cached=result.cached,
-        error=keep.scrub(result.error),
-        error_type=error_type(result.error),
-        answer=keep.scrub(result.raw_output) if keep.answers else None,
-        output=dict(result.output) if keep.answers and result.output is not None else None,
+    return assemble(
+        record_parts(
+            facts,
+            trace_id=trace_id,
+            span_id=span_id,
+            parent_span_id=parent_span_id,
+            drift=drift,
+            keep=keep,
+        )
     )
 
 
@@ -294,58 +243,28 @@ def validation(result: CaseResult) -> Validation:
     return "repaired" if result.valid else "invalid"
 
 
-def error_type(error: str | None) -> str | None:
-    """A low-cardinality class of a failed call's reason (OpenTelemetry's ``error.type``)."""
-    if error is None:
-        return None
-    status = _HTTP_STATUS.search(error)
-    if status is not None:
-        return status.group(1)
-    if _TIMEOUT.search(error):
-        return "timeout"
-    return "call_failed"
-
-
-def _policies(
-    view: _WorkflowView, case: _CaseView, output: Mapping[str, Any] | None
-) -> list[PolicyTrace]:
-    outcomes = []
-    for spec, decision in zip(view.policy_checks, case.decisions, strict=True):
-        outcomes.append(_policy_trace(spec, decision, output))
-    return outcomes
-
-
-def _policy_trace(
-    spec: CheckSpec, decision: PolicyDecision, output: Mapping[str, Any] | None
-) -> PolicyTrace:
-    path = str(spec.params["output"])
-    found = values_at(output, path) if output is not None else []
+def _said(
+    spec: CheckSpec, decision: tuple[bool, str | None, str], output: Mapping[str, Any] | None
+) -> tuple[Any, bool]:
+    """What the answer said in the field the policy owns, and whether the policy overrides it:
+    a valid answer that disagrees (or gives no true/false). A call without a valid answer is
+    failed, not overridden."""
+    found = values_at(output, str(spec.params["output"])) if output is not None else []
     said = found[0] if found else None
-    return PolicyTrace(
-        check=spec.name,
-        policy=spec.params["policy"].name,
-        output=path,
-        decision=decision.value,
-        rule=decision.rule,
-        reason=decision.reason,
-        model_said=said if isinstance(said, bool | int | float | str) else None,
-        overridden=output is not None and said is not decision.value,
+    return (
+        said if isinstance(said, bool | int | float | str) else None,
+        output is not None and said is not decision[0],
     )
 
 
-@lru_cache(maxsize=4096)
-def _usage(input_tokens: int, output_tokens: int) -> UsageTrace:
-    return UsageTrace(input_tokens=input_tokens, output_tokens=output_tokens)
-
-
-def _action_classes(view: _WorkflowView, output: Mapping[str, Any] | None) -> list[str]:
+def _action_classes(view: _WorkflowView, output: Mapping[str, Any] | None) -> tuple[str, ...]:
     if output is None or not view.lexicon_checks:
-        return []
+        return ()
     found: dict[str, None] = {}
     for spec in view.lexicon_checks:
         for item in _items(output, str(spec.params["output"])):
             found[_classify(id(spec), spec, str(item))] = None
-    return list(found)
+    return tuple(found)
 
 
 _CLASSES: dict[tuple[int, str], str] = {}
@@ -386,7 +305,13 @@ def _items(output: Mapping[str, Any], path: str) -> list[Any]:
     return found
 
 
-def _clip(text: str | None) -> str | None:
-    if text is None or len(text) <= _MAX_NOTE:
-        return text
-    return text[: _MAX_NOTE - 1] + "…"
+__all__ = [
+    "CallFacts",
+    "Keep",
+    "build_record",
+    "error_type",
+    "forget_case",
+    "record_parts",
+    "source_ids",
+    "validation",
+]

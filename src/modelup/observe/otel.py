@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from modelup.config.settings import Settings
+from modelup.observe.parts import RecordParts, assemble
 from modelup.observe.record import TraceRecord
 from modelup.observe.recorder import GateOutcome
 from modelup.observe.wanted import otel_destination
@@ -206,7 +207,8 @@ class OtelSink:
         self._tracer = self._provider.get_tracer("modelup", service_version, schema_url=SCHEMA_URL)
         self._pending: dict[str, list[TraceRecord]] = {}
 
-    def add(self, record: TraceRecord, *, closes_trace: bool) -> None:
+    def add(self, parts: RecordParts, *, closes_trace: bool) -> None:
+        record = assemble(parts)
         calls = self._pending.setdefault(record.trace_id, [])
         calls.append(record)
         if closes_trace:

@@ -1,5 +1,6 @@
-"""The trace recorder: builds one record per call, gives it its ids, tells drift, and hands it to
-every sink (the project store, an OpenTelemetry collector).
+"""The trace recorder: makes one record's parts per call (``modelup.observe.parts``), gives it its
+ids, tells drift, and hands it to every sink (the project store, an OpenTelemetry collector),
+which assembles the record where it needs it.
 
 Calls are grouped into traces: in a run, every model and epoch of one case share a trace; in
 serve, each request is its own. A sink learns when a trace is complete, so an exporter can emit
@@ -14,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from modelup.observe.build import CallFacts, Keep, build_record
-from modelup.observe.record import TraceRecord
+from modelup.observe.build import CallFacts, Keep, record_parts
+from modelup.observe.parts import RecordParts
 
 
 # Ids as OpenTelemetry's own generator makes them (``random.getrandbits``): unique, not secret,
@@ -38,9 +39,10 @@ class GateOutcome:
 
 
 class TraceSink(Protocol):
-    """Where records go. ``add`` is called on the event loop and must not block for long."""
+    """Where records go. ``add`` is called on the event loop and must not block for long; the
+    record is ``modelup.observe.parts.assemble(parts)``, made where the sink needs it."""
 
-    def add(self, record: TraceRecord, *, closes_trace: bool) -> None: ...
+    def add(self, parts: RecordParts, *, closes_trace: bool) -> None: ...
 
     def gate(self, workflow: str, run_id: str | None, outcomes: Sequence[GateOutcome]) -> None: ...
 
@@ -53,7 +55,7 @@ class TraceSink(Protocol):
         ...
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     trace_id: str
     parent_span_id: str
@@ -68,20 +70,26 @@ class DriftTracker:
     first: dict[tuple[str, str], list[str | None]] = field(default_factory=dict)
 
     def drifted(self, endpoint: str, model: str, resolved: str | None, fp: str | None) -> bool:
-        seen = self.first.setdefault((endpoint, model), [None, None])
+        seen = self.first.get((endpoint, model))
+        if seen is None:
+            self.first[(endpoint, model)] = [resolved, fp]
+            return False
         drift = False
-        for index, value in enumerate((resolved, fp)):
-            if value is None:
-                continue
-            if seen[index] is None:
-                seen[index] = value
-            elif seen[index] != value:
+        if resolved is not None:
+            if seen[0] is None:
+                seen[0] = resolved
+            elif seen[0] != resolved:
+                drift = True
+        if fp is not None:
+            if seen[1] is None:
+                seen[1] = fp
+            elif seen[1] != fp:
                 drift = True
         return drift
 
 
 class TraceRecorder:
-    """Turns call facts into records and hands them to ``sinks``."""
+    """Turns call facts into records' parts and hands them to ``sinks``."""
 
     def __init__(self, sinks: Sequence[TraceSink], *, keep: Keep | None = None) -> None:
         self.sinks = list(sinks)
@@ -90,7 +98,7 @@ class TraceRecorder:
         self._open: dict[str, _Open] = {}
         self.recorded = 0
 
-    def record(self, facts: CallFacts, *, group: str | None = None, size: int = 1) -> TraceRecord:
+    def record(self, facts: CallFacts, *, group: str | None = None, size: int = 1) -> RecordParts:
         """Record one call. Calls with the same ``group`` (a case) share a trace, which is
         complete after ``size`` of them; without a group the call is a trace of its own."""
         trace = self._open.get(group) if group is not None else None
@@ -106,7 +114,7 @@ class TraceRecorder:
         drift = self.drift.drifted(
             facts.endpoint, facts.requested_model, result.resolved_model, result.system_fingerprint
         )
-        record = build_record(
+        parts = record_parts(
             facts,
             trace_id=trace.trace_id,
             span_id=new_span_id(),
@@ -115,9 +123,9 @@ class TraceRecorder:
             keep=self.keep,
         )
         for sink in self.sinks:
-            sink.add(record, closes_trace=closes)
+            sink.add(parts, closes_trace=closes)
         self.recorded += 1
-        return record
+        return parts
 
     def is_open(self, group: str) -> bool:
         """Whether calls of ``group`` are still expected (its trace is not complete)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import Literal
 
 from modelup.config.settings import Settings
@@ -81,7 +80,7 @@ class RunTracer:
                 endpoint=target.endpoint,
                 source="run",
                 provider=self.provider,
-                finished_at=datetime.fromtimestamp(arrived, UTC),
+                finished_at=arrived,
                 role=target.role,
                 run_id=self.run_id,
                 price=target.price,

@@ -17,7 +17,8 @@ from modelup.evaluate.scoring import CaseResult
 from modelup.models.pricing import Price
 from modelup.observe.build import CallFacts, Keep, forget_case
 from modelup.observe.otel import header_secrets, open_otel_sink
-from modelup.observe.record import RequestParameters, TraceRecord
+from modelup.observe.parts import RecordParts
+from modelup.observe.record import RequestParameters
 from modelup.observe.recorder import TraceRecorder, TraceSink
 from modelup.observe.store_sink import StoreSink
 from modelup.workflow.base import Workflow
@@ -40,12 +41,13 @@ def record_served(
     request: RequestParameters | None = None,
     provider: str = "openai",
     calls: int = 1,
-) -> TraceRecord:
+) -> RecordParts:
     """Record one served request: ``fields`` are the request's (inputs), ``result`` its scored
     answer (recorded under ``request_id``), ``release_id`` and ``arm`` the
     release state it was served under, ``fallback`` any fallback or rollback action taken.
     A request that made several model calls (a reask, a fallback) records each with the same
-    ``request_id`` and ``calls``: they are spans of one trace."""
+    ``request_id`` and ``calls``: they are spans of one trace. Returns the record's parts
+    (``parts.call.trace_id`` is the trace's id; ``assemble(parts)`` is the record)."""
     facts = CallFacts(
         workflow=workflow,
         result=result if result.case_id == request_id else replace(result, case_id=request_id),
@@ -61,10 +63,10 @@ def record_served(
         price=price,
         request=request or RequestParameters(),
     )
-    record = recorder.record(facts, group=request_id, size=calls)
+    parts = recorder.record(facts, group=request_id, size=calls)
     if not recorder.is_open(request_id):
         forget_case(workflow, fields)  # the request's last call: its fields are not seen again
-    return record
+    return parts
 
 
 def open_serve_recorder(

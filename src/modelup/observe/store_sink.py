@@ -1,12 +1,14 @@
 """The project store's trace sink, for runs and for ``modelup serve``.
 
-Batches of records (every 256 records or every second, and on close) go to the trace writer, a
-process of its own (``modelup.observe.trace_writer``) that encodes them into the rows the store
-keeps, inserts and commits them. A thread here pickles the batches into its input, so the event
-loop never waits on the pipe. Neither the JSON nor the insert nor the commit runs in this
-process: on a busy run they cost as much as making the records, and a writer thread here measured
-no faster than writing inline, contending with the event loop for the GIL; a pickled record
-costs half its JSON, and records of one batch share their equal parts (docs/benchmarks.md).
+Batches of records' parts (every 256 records or every second, and on close) go to the trace
+writer, a process of its own (``modelup.observe.trace_writer``) that assembles the records,
+encodes them into the rows the store keeps, inserts and commits them. A thread here pickles the
+batches into its input, so the event loop never waits on the pipe. Neither the record nor its JSON
+nor the insert nor the commit is made in this process: on a busy run they cost as much as the
+calls' own work, and a writer thread here measured no faster than writing inline, contending with
+the event loop for the GIL. A call's parts are a tuple of plain values, which pickles in a
+fraction of a record's time, and the parts calls share (the workflow's, the case's) are pickled
+once per batch (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import time
 from collections.abc import Sequence
 
 from modelup.config.store_url import StoreLocation
-from modelup.observe.record import TraceRecord
+from modelup.observe.parts import RecordParts
 from modelup.observe.recorder import GateOutcome
 from modelup.observe.trace_writer import PROTOCOL, WriterSetup
 
@@ -41,9 +43,9 @@ class StoreSink:
 
     def __init__(self, url: StoreLocation, *, retention_days: float | None = None) -> None:
         self.warnings: list[str] = []
-        self._pending: list[TraceRecord] = []
+        self._pending: list[RecordParts] = []
         self._started = 0.0
-        self._batches: queue.Queue[list[TraceRecord] | None] = queue.Queue(maxsize=_IN_FLIGHT)
+        self._batches: queue.Queue[list[RecordParts] | None] = queue.Queue(maxsize=_IN_FLIGHT)
         self._broken = False
         self._finished = False
         self._unpicklable = 0
@@ -65,7 +67,7 @@ class StoreSink:
         )
         self._feeder.start()
 
-    def add(self, record: TraceRecord, *, closes_trace: bool) -> None:
+    def add(self, parts: RecordParts, *, closes_trace: bool) -> None:
         if self._finished:
             raise RuntimeError("a trace record after finish(): it could not be written")
         if self._broken:
@@ -73,7 +75,7 @@ class StoreSink:
         now = time.monotonic()
         if not self._pending:
             self._started = now
-        self._pending.append(record)
+        self._pending.append(parts)
         if len(self._pending) >= _BATCH or now - self._started > _BATCH_S:
             self.flush()
 
@@ -145,7 +147,7 @@ class StoreSink:
             while self._batches.get() is not None:  # let add() and close() go on
                 pass
 
-    def _pickled(self, batch: list[TraceRecord]) -> bytes:
+    def _pickled(self, batch: list[RecordParts]) -> bytes:
         """The batch as one frame; a record pickle cannot carry (a case field given from Python
         that is no plain value) is left out, and only it, with a warning."""
         try:

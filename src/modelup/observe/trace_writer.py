@@ -1,12 +1,13 @@
-"""The trace writer: a process of its own that encodes trace records and inserts them into the
-project store, so that the run or the service making them spends no time in JSON or in the
-store's code (on a busy run, encoding, inserting and committing cost as much as making the
-records; docs/benchmarks.md).
+"""The trace writer: a process of its own that assembles trace records from their parts, encodes
+them and inserts them into the project store, so that the run or the service making them spends
+no time on the record, its JSON or the store's code (on a busy run, they cost as much as the
+calls' own work; docs/benchmarks.md).
 
 ``python -m modelup.observe.trace_writer`` reads pickled frames from its standard input: first
 ``WriterSetup`` (the store and the retention; sent over the pipe, so a password in the store's URL
-never appears in a process listing), then batches of ``TraceRecord``, each encoded into the rows
-the store keeps (``store_row``) and inserted in one transaction, until the input ends. It then
+never appears in a process listing), then batches of records' parts (``RecordParts``), each
+assembled into records, encoded into the rows the store keeps (``store_row``) and inserted in one
+transaction, until the input ends. It then
 prints its warnings, a JSON list of strings, on its standard output and exits 0. It never raises
 for what the store cannot do: after the first failure it reads and drops the rest, and says why.
 """
@@ -25,6 +26,7 @@ from typing import BinaryIO
 
 from modelup.config.store_url import StoreLocation
 from modelup.errors import StoreError
+from modelup.observe.parts import RecordParts, assemble
 from modelup.observe.record import TraceRecord
 from modelup.store.traces import TraceRow, TraceStore, open_trace_store, store_time
 
@@ -76,7 +78,7 @@ def write_frames(source: BinaryIO) -> list[str]:
     try:
         while True:
             try:
-                batch: Sequence[TraceRecord] = pickle.load(source)
+                batch: Sequence[RecordParts] = pickle.load(source)
             except EOFError:
                 break
             if store is None:
@@ -97,16 +99,16 @@ def write_frames(source: BinaryIO) -> list[str]:
     return warnings
 
 
-def _rows(batch: Sequence[TraceRecord]) -> list[TraceRow]:
+def _rows(batch: Sequence[RecordParts]) -> list[TraceRow]:
     """The batch's rows; a record JSON cannot hold (a case field that is no JSON value, given
     from Python) is left out, and only it."""
     try:
-        return [store_row(record) for record in batch]
+        return [store_row(assemble(parts)) for parts in batch]
     except (TypeError, ValueError):
         rows = []
-        for record in batch:
+        for parts in batch:
             with contextlib.suppress(TypeError, ValueError):
-                rows.append(store_row(record))
+                rows.append(store_row(assemble(parts)))
         return rows
 
 
@@ -130,9 +132,12 @@ def main() -> None:
     # it, come first; the writer keeps up in the time they leave (docs/benchmarks.md).
     with contextlib.suppress(AttributeError, OSError):
         os.nice(NICENESS)
-    warnings = write_frames(sys.stdin.buffer)
+    warnings = write_frames(sys.stdin.buffer)  # the store is closed (committed) when it returns
     sys.stdout.write(json.dumps(warnings) + "\n")
     sys.stdout.flush()
+    # The run waits for this process to end: nothing is left to do, so it ends without tearing
+    # the interpreter down.
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -340,7 +340,7 @@ class Shell:
         trace_id = None
         for call in calls:
             route = self.pool.route(call.target.requested_model)
-            record = record_served(
+            parts = record_served(
                 self.recorder,
                 workflow=runtime.served,
                 request_id=request_id,
@@ -355,7 +355,7 @@ class Shell:
                 request=route.parameters,
                 calls=len(calls),
             )
-            trace_id = record.trace_id
+            trace_id = parts.call.trace_id
         return trace_id
 
 
