@@ -20,8 +20,8 @@ Usage: .venv/bin/python benchmarks/live_throughput.py [--cases 1000] [--concurre
 
 --trace runs each live phase twice, without and with a trace of every call recorded in the
 project store (``[traces] enabled``; plus OpenTelemetry export when OTEL_EXPORTER_OTLP_ENDPOINT
-is set), alternating, and prints both medians and their ratio, and each run's ratio to the untraced run
-just before it with their median (target: on / off < 1.10).
+is set), alternating, and prints both medians and their ratio, and each traced run's ratio to
+the untraced run just before it with their median (target: on / off < 1.10).
 
 Targets on a 2-core machine: live wall <= 1.3 x ideal at N = 1000, C = 64; cached < 2 s;
 stream of 100,000 cases with peak RSS < 500 MB.
