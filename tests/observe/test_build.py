@@ -4,12 +4,19 @@ sources, cost, errors; content kept only on request; secrets never."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from modelup.observe.build import Keep, build_record, error_type
+from modelup.observe.build import CallFacts, Keep, error_type, record_parts
+from modelup.observe.parts import assemble
 from modelup.observe.record import TRACE_VERSION, TraceRecord, inputs_sha256
 from support.traces import facts, incident, scored, triage_answer
 
 IDS = {"trace_id": "a" * 32, "span_id": "b" * 16, "parent_span_id": "c" * 16}
+
+
+def build_record(facts: CallFacts, **options: Any) -> TraceRecord:
+    """The record as a sink gets it: worked out where the call ran, assembled from its parts."""
+    return assemble(record_parts(facts, **options))
 
 
 def test_an_overridden_call_says_who_answered_and_what_the_policy_decided() -> None:

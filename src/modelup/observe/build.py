@@ -27,10 +27,9 @@ from modelup.observe.parts import (
     PolicyMeta,
     RecordParts,
     WorkflowFacts,
-    assemble,
     error_type,
 )
-from modelup.observe.record import RequestParameters, Source, TraceRecord, Validation, inputs_sha256
+from modelup.observe.record import RequestParameters, Source, Validation, inputs_sha256
 from modelup.workflow.base import CheckSpec, Workflow
 from modelup.workflow.checks import values_at
 from modelup.workflow.checks_semantic import classify
@@ -213,28 +212,6 @@ def record_parts(
     return RecordParts(keep, view.facts, case, call)
 
 
-def build_record(
-    facts: CallFacts,
-    *,
-    trace_id: str,
-    span_id: str,
-    parent_span_id: str | None = None,
-    drift: bool = False,
-    keep: Keep | None = None,
-) -> TraceRecord:
-    """The trace record of ``facts``, under the given ids."""
-    return assemble(
-        record_parts(
-            facts,
-            trace_id=trace_id,
-            span_id=span_id,
-            parent_span_id=parent_span_id,
-            drift=drift,
-            keep=keep,
-        )
-    )
-
-
 def validation(result: CaseResult) -> Validation:
     if result.error is not None:
         return "error"
@@ -308,7 +285,6 @@ def _items(output: Mapping[str, Any], path: str) -> list[Any]:
 __all__ = [
     "CallFacts",
     "Keep",
-    "build_record",
     "error_type",
     "forget_case",
     "record_parts",
