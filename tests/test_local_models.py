@@ -12,6 +12,7 @@ after installing llama-cpp-python (``scripts/local_models.sh install``). There i
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -28,11 +29,11 @@ MODELUP = Path(sys.executable).parent / "modelup"
 
 pytestmark = pytest.mark.local_models
 
-try:
-    import llama_cpp.server  # noqa: F401
-except ImportError:
+# Looked up, not imported: the server runs in its own process, and importing llama_cpp here
+# would open files at its import that this process never closes.
+if importlib.util.find_spec("llama_cpp") is None:
     if os.environ.get("REQUIRE_LOCAL_MODELS") == "1":
-        raise
+        raise ImportError("llama-cpp-python is not installed (scripts/local_models.sh install)")
     pytest.skip("llama-cpp-python is not installed", allow_module_level=True)
 
 
