@@ -45,13 +45,9 @@ ENTRY = "from modelup._cli.main import main; main()"
 ``python -m modelup``, can be measured with)."""
 
 
-def run_once(
-    python: str, work: Path, base_url: str, control: Any, cases: int, concurrency: int
-) -> dict[str, float]:
-    dataset = work / f"dataset-{cases}.jsonl"
-    if not dataset.exists():
-        write_dataset(dataset, cases)
-    config = work / f"modelup-{cases}.toml"
+def write_config(config: Path, work: Path, base_url: str, dataset: Path, concurrency: int) -> Path:
+    """``config``: a live run of ``dataset`` against ``base_url`` (models ``base`` and ``cand``),
+    without the response cache, its report, runs and history under ``work``."""
     config.write_text(
         f"""
 [experiment]
@@ -75,6 +71,16 @@ path = "{work / "history.sqlite"}"
 """,
         encoding="utf-8",
     )
+    return config
+
+
+def run_once(
+    python: str, work: Path, base_url: str, control: Any, cases: int, concurrency: int
+) -> dict[str, float]:
+    dataset = work / f"dataset-{cases}.jsonl"
+    if not dataset.exists():
+        write_dataset(dataset, cases)
+    config = write_config(work / f"modelup-{cases}.toml", work, base_url, dataset, concurrency)
     control.send("reset")
     control.recv()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)

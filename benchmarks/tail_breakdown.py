@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from fixed_cost import write_config
 from loopback import start_server, write_dataset
 
 STEPS = (
@@ -71,34 +72,6 @@ cli.main()
 """
 
 
-def config(work: Path, base_url: str, dataset: Path, concurrency: int) -> Path:
-    path = work / "modelup.toml"
-    path.write_text(
-        f"""
-[experiment]
-use_mock_client = false
-dataset_path = "{dataset}"
-report_directory = "{work / "reports"}"
-runs_directory = "{work / "runs"}"
-concurrency = {concurrency}
-
-[llm]
-base_url = "{base_url}"
-api_key = "bench"
-baseline_model_id = "base"
-candidate_model_id = "cand"
-
-[cache]
-enabled = false
-
-[history]
-path = "{work / "history.sqlite"}"
-""",
-        encoding="utf-8",
-    )
-    return path
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=2000)
@@ -115,7 +88,7 @@ def main() -> None:
             work = Path(tmp)
             dataset = work / "dataset.jsonl"
             write_dataset(dataset, args.cases)
-            path = config(work, base_url, dataset, args.concurrency)
+            path = write_config(work / "modelup.toml", work, base_url, dataset, args.concurrency)
             for _ in range(args.rounds):
                 control.send("reset")
                 control.recv()
