@@ -20,6 +20,7 @@ from modelup.config.endpoints import public_endpoint
 from modelup.evaluate.scoring import CaseResult
 from modelup.models.pricing import Price, case_cost
 from modelup.observe.parts import (
+    CACHE_LIMIT,
     CallParts,
     CaseFacts,
     CheckMeta,
@@ -35,7 +36,6 @@ from modelup.workflow.checks import values_at
 from modelup.workflow.checks_semantic import classify
 from modelup.workflow.policy import Policy
 
-_CACHE_LIMIT = 100_000
 _OUTCOME = attrgetter("passed", "score", "note")
 """What of a check's outcome its trace holds (its name is the spec's): a plain tuple, hashed and
 compared in C, where the outcomes' own dataclass ``__hash__`` and ``__eq__`` are Python."""
@@ -129,7 +129,7 @@ def _case(workflow: Workflow, view: _WorkflowView, fields: Mapping[str, Any]) ->
         source_ids=tuple(source_ids(workflow, fields)),
         decisions=tuple((d.value, d.rule, d.reason) for d in decisions),
     )
-    if len(_CASES) >= _CACHE_LIMIT:
+    if len(_CASES) >= CACHE_LIMIT:
         _CASES.clear()
     _CASES[key] = (fields, case)  # the fields are kept, so their id is not reused
     return case
@@ -253,7 +253,7 @@ def _classify(key: int, spec: CheckSpec, item: str) -> str:
         found, _ = classify(
             item, spec.params["classes"], spec.params.get("default", "unclassified")
         )
-        if len(_CLASSES) >= _CACHE_LIMIT:
+        if len(_CLASSES) >= CACHE_LIMIT:
             _CLASSES.clear()
         _CLASSES[(key, item)] = found
     return found

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from modelup.observe.record import (
@@ -30,7 +31,8 @@ from modelup.observe.record import (
 _MAX_NOTE = 500
 _HTTP_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 _TIMEOUT = re.compile(r"time(d)? ?out", re.IGNORECASE)
-_CACHE_LIMIT = 100_000
+CACHE_LIMIT = 100_000
+"""Entries a cache of record parts holds before it starts again (here and in ``build``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,23 +262,15 @@ def _checks(
             )
             for meta, (passed, score, note) in zip(workflow.checks, outcomes, strict=False)
         )
-        if len(_CHECK_LISTS) >= _CACHE_LIMIT:
+        if len(_CHECK_LISTS) >= CACHE_LIMIT:
             _CHECK_LISTS.clear()
         found = _CHECK_LISTS[key] = (workflow, keep, traces)
     return list(found[2])
 
 
-_USAGE: dict[tuple[int, int], UsageTrace] = {}
-
-
+@lru_cache(maxsize=4096)
 def _usage(input_tokens: int, output_tokens: int) -> UsageTrace:
-    key = (input_tokens, output_tokens)
-    found = _USAGE.get(key)
-    if found is None:
-        if len(_USAGE) >= 4096:
-            _USAGE.clear()
-        found = _USAGE[key] = UsageTrace(input_tokens=input_tokens, output_tokens=output_tokens)
-    return found
+    return UsageTrace(input_tokens=input_tokens, output_tokens=output_tokens)
 
 
 def _clip(text: str | None) -> str | None:

@@ -83,12 +83,12 @@ class StoreSink:
         """The store keeps calls; a run's verdicts are in its history."""
 
     def flush(self) -> None:
-        """Hand the pending rows to the writer (waiting only when it is ``_IN_FLIGHT`` batches
-        behind)."""
+        """Hand the pending records' parts to the writer (waiting only when it is
+        ``_IN_FLIGHT`` batches behind)."""
         if self._broken or not self._pending:
             return
-        rows, self._pending = self._pending, []
-        self._batches.put(rows)
+        batch, self._pending = self._pending, []
+        self._batches.put(batch)
 
     def finish(self) -> None:
         """Send what is pending and end the writer's input; ``close`` waits for it."""
@@ -154,13 +154,13 @@ class StoreSink:
             return pickle.dumps(batch, protocol=PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError):
             kept = []
-            for record in batch:
+            for parts in batch:
                 try:
-                    pickle.dumps(record, protocol=PROTOCOL)
+                    pickle.dumps(parts, protocol=PROTOCOL)
                 except (pickle.PicklingError, TypeError, AttributeError):
                     self._unpicklable += 1
                 else:
-                    kept.append(record)
+                    kept.append(parts)
             return pickle.dumps(kept, protocol=PROTOCOL)
 
     def _fail(self, reason: str) -> None:
