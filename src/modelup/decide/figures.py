@@ -164,10 +164,7 @@ _CASE_FIGURES = (
 def paired_figures(workflow: Workflow) -> tuple[str, ...]:
     """The figures that have a per-case value, so paired statistics; latency and token
     figures do not. A per-case value's mean over cases is the summary figure."""
-    figures = [*_CASE_FIGURES, *workflow.check_figures]
-    if all(figure in figures for figure in workflow.quality_weights):
-        figures.append("quality_score")
-    return tuple(figures)
+    return _recipe(workflow).figures
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +173,9 @@ class _Recipe:
 
     workflow: Workflow
     """Kept, so that the id this recipe is cached under is not reused."""
+    figures: tuple[str, ...]
+    """``paired_figures``: the case's own, its checks', and the quality score when every
+    weighted figure is one of them."""
     checks: tuple[tuple[str, bool], ...]
     """Each check's figure, and whether it is a mean of scores (else a rate of passes)."""
     means: tuple[str, ...]
@@ -192,13 +192,15 @@ def _recipe(workflow: Workflow) -> _Recipe:
     if found is not None and found.workflow is workflow:
         return found
     checks = tuple((spec.figure, spec.aggregate == "mean") for spec in workflow.checks)
-    known = {*_CASE_FIGURES, *(figure for figure, _ in checks)}
+    known = (*_CASE_FIGURES, *(figure for figure, _ in checks))
     weights = tuple(workflow.quality_weights.items())
+    scored = all(figure in known for figure, _ in weights)
     recipe = _Recipe(
         workflow=workflow,
+        figures=(*known, "quality_score") if scored else known,
         checks=checks,
         means=tuple(dict.fromkeys(figure for figure, mean in checks if mean)),
-        weights=weights if all(figure in known for figure, _ in weights) else None,
+        weights=weights if scored else None,
     )
     if len(_RECIPES) > 32:
         _RECIPES.clear()
